@@ -1,0 +1,98 @@
+# Keras Under the Hood: the two commands are `make lab` and `make test`.
+# Everything installs into ./.venv; nothing is installed globally.
+
+PYTHON    ?= python3.11
+VENV      := .venv
+BIN       := $(VENV)/bin
+# BACKENDS=tensorflow gives `make lab` a lighter install (TensorFlow only);
+# `make test` always installs all three backends.
+BACKENDS  ?= all
+LAB_IP    ?= 127.0.0.1
+LAB_PORT  ?= 8888
+LAB_FLAGS ?=
+# Seconds a single notebook cell may run before nbval fails it (a hung cell must
+# not eat CI's whole budget).
+CELL_TIMEOUT ?= 300
+# Parallel jobs for the Python tests and for the notebook runs (one per core).
+JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
+
+NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
+REQS      := requirements/lab.txt requirements/backends.txt requirements/test.txt
+# Every install is constrained by all pins, so separate installs cannot drift apart.
+PIP       := $(BIN)/python -m pip install --disable-pip-version-check $(addprefix -c ,$(REQS))
+PYTEST    := $(BIN)/python -m pytest -p no:cacheprovider
+NBVAL     := $(PYTEST) --nbval-current-env --nbval-cell-timeout=$(CELL_TIMEOUT)
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
+
+.PHONY: lab test test-python test-notebooks nbval-tensorflow nbval-jax nbval-torch \
+        nbval-strict lint execute install install-lab install-test clean help
+
+help:
+	@echo "make lab      set up .venv if needed and open JupyterLab on notebooks/"
+	@echo "              (BACKENDS=tensorflow for a lighter install; LAB_IP, LAB_PORT)"
+	@echo "make test     set up .venv if needed and run the whole test suite"
+	@echo "make execute  re-run the notebooks on TensorFlow and store their outputs"
+	@echo "make clean    remove .venv"
+
+# --- set-up --------------------------------------------------------------------------------
+
+$(BIN)/python:
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required: '$(PYTHON)' was not found. Install it, or run 'make PYTHON=/path/to/python3.11 ...'."; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { echo "Python 3.11 is required: '$(PYTHON)' is $$($(PYTHON) --version). Run 'make PYTHON=/path/to/python3.11 ...'."; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.lab.stamp: $(BIN)/python requirements/lab.txt pyproject.toml
+	$(PIP) -r requirements/lab.txt -e .
+	@touch $@
+
+$(VENV)/.backends.stamp: $(VENV)/.lab.stamp requirements/backends.txt
+	$(PIP) -r requirements/backends.txt
+	@touch $@
+
+$(VENV)/.test.stamp: $(VENV)/.backends.stamp requirements/test.txt
+	$(PIP) -r requirements/test.txt
+	@touch $@
+
+install-lab: $(VENV)/.lab.stamp $(if $(filter tensorflow,$(BACKENDS)),,$(VENV)/.backends.stamp)
+install-test: $(VENV)/.test.stamp
+install: install-test
+
+# --- the two commands ----------------------------------------------------------------------
+
+lab: install-lab
+	$(BIN)/jupyter lab --ServerApp.ip=$(LAB_IP) --ServerApp.port=$(LAB_PORT) \
+	    --ServerApp.root_dir=notebooks $(ROOT_FLAG) $(LAB_FLAGS)
+
+test: install-test
+	$(MAKE) --no-print-directory lint test-python
+	$(MAKE) --no-print-directory -j$(JOBS) --output-sync=target test-notebooks
+
+# --- the parts of `make test` --------------------------------------------------------------
+
+lint: install-test
+	$(BIN)/ruff check helpers tests notebooks conftest.py
+
+# helpers unit tests, environment-file consistency, notebook hygiene, `make lab` smoke test.
+test-python: install-test
+	$(PYTEST) -n $(JOBS) tests
+
+# Every notebook, top to bottom in a fresh kernel, once per backend (lax: only cells marked
+# NBVAL_CHECK_OUTPUT are compared), plus a strict run on TensorFlow that compares every
+# stored output. The four runs are independent, so they run side by side.
+test-notebooks: nbval-tensorflow nbval-jax nbval-torch nbval-strict
+
+nbval-tensorflow nbval-jax nbval-torch: nbval-%: install-test
+	KERAS_BACKEND=$* $(NBVAL) --nbval-lax $(NOTEBOOKS)
+
+nbval-strict: install-test
+	KERAS_BACKEND=tensorflow $(NBVAL) --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg $(NOTEBOOKS)
+
+# --- maintenance ---------------------------------------------------------------------------
+
+# Re-run every notebook on TensorFlow (the default backend) and store the outputs that
+# `make test` compares against. Deterministic: every notebook seeds itself.
+execute: install-test
+	$(BIN)/python tests/harness.py execute $(NOTEBOOKS) --timeout $(CELL_TIMEOUT)
+
+clean:
+	rm -rf $(VENV)

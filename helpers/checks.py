@@ -1,0 +1,157 @@
+"""Automatic checks for the exercises at the end of each notebook.
+
+Each ``check_*`` function takes the learner's answer (usually a function),
+runs it on cases it makes itself, and either prints one line saying the
+answer passed or raises :class:`ExerciseFailed` saying what was wrong. A
+check must reject wrong answers: ``tests/test_checks.py`` feeds each one
+typical mistakes and asserts that they are refused.
+
+Passing something that is not an answer at all (e.g. a number where a
+function is expected) raises ``TypeError`` instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+
+class ExerciseFailed(AssertionError):
+    """The answer ran but is not right yet; the message says what to look at."""
+
+
+def _require_callable(name: str, answer: object) -> Callable[..., Any]:
+    if not callable(answer):
+        raise TypeError(
+            f"The answer to {name!r} must be a function. "
+            f"Received: {answer!r} of type {type(answer).__name__}"
+        )
+    return answer
+
+
+def _to_numpy(name: str, value: object) -> np.ndarray:
+    """Convert a backend tensor or array-like to NumPy, with an exercise-friendly error."""
+    import keras
+
+    try:
+        return np.asarray(keras.ops.convert_to_numpy(value))
+    except Exception as error:  # any failure means "not a tensor"
+        raise ExerciseFailed(
+            f"{name}: expected a tensor or array, but got {value!r} "
+            f"of type {type(value).__name__} ({error})"
+        ) from error
+
+
+def _passed(name: str, n_cases: int) -> None:
+    print(f"{name}: passed ({n_cases} cases)")
+
+
+# --- notebook 00 -----------------------------------------------------------------------
+
+
+def check_standardize(standardize: object) -> None:
+    """Exercise 00.1: ``standardize(x)`` rescales each column to mean 0 and std 1.
+
+    The column statistics are the population ones (``keras.ops.std``, no
+    Bessel correction). The answer is called on backend tensors of several
+    shapes and scales and compared with NumPy.
+    """
+    import keras
+
+    name = "standardize"
+    function = _require_callable(name, standardize)
+    rng = np.random.default_rng(0)
+    cases = [
+        rng.normal(5.0, 2.0, size=(5, 3)),
+        rng.normal(-1.0, 0.1, size=(8, 1)),
+        rng.uniform(0.0, 100.0, size=(16, 4)) * np.array([1.0, 10.0, 0.1, 3.0]),
+    ]
+    for x in cases:
+        x = x.astype("float32")
+        expected = (x - x.mean(axis=0)) / x.std(axis=0)
+        received = _to_numpy(name, function(keras.ops.convert_to_tensor(x)))
+        if received.shape != x.shape:
+            raise ExerciseFailed(
+                f"{name}: for an input of shape {x.shape} the output must have the same shape. "
+                f"Received shape {received.shape}"
+            )
+        if not np.allclose(received, expected, atol=1e-4):
+            raise ExerciseFailed(
+                f"{name}: wrong values for an input of shape {x.shape}. Each column should "
+                f"have mean 0 and standard deviation 1; the columns you returned have means "
+                f"{np.round(received.mean(axis=0), 3).tolist()} and standard deviations "
+                f"{np.round(received.std(axis=0), 3).tolist()}. Reduce over axis 0 only."
+            )
+    _passed(name, len(cases))
+
+
+def check_noisy_copy(noisy_copy: object) -> None:
+    """Exercise 00.2: ``noisy_copy(x, seed)`` adds N(0, 0.1^2) noise, reproducibly.
+
+    Checked: the shape is kept; the same seed gives the same result; another
+    seed gives another result; the added noise has mean about 0 and standard
+    deviation about 0.1.
+    """
+    import keras
+
+    name = "noisy_copy"
+    function = _require_callable(name, noisy_copy)
+    x = keras.ops.ones((100, 100))
+
+    first = _to_numpy(name, function(x, 7))
+    if first.shape != (100, 100):
+        raise ExerciseFailed(
+            f"{name}: the output must keep the input's shape (100, 100). "
+            f"Received shape {first.shape}"
+        )
+    again = _to_numpy(name, function(x, 7))
+    if not np.array_equal(first, again):
+        raise ExerciseFailed(
+            f"{name}: two calls with the same seed gave different results. "
+            "Pass `seed` on to keras.random."
+        )
+    other = _to_numpy(name, function(x, 8))
+    if np.array_equal(first, other):
+        raise ExerciseFailed(
+            f"{name}: seeds 7 and 8 gave identical results. The noise must depend on the seed."
+        )
+
+    noise = first - 1.0
+    mean, std = float(noise.mean()), float(noise.std())
+    if abs(mean) > 0.01 or not 0.09 <= std <= 0.11:
+        raise ExerciseFailed(
+            f"{name}: the added noise should have mean 0 and standard deviation 0.1. "
+            f"Received mean {mean:.4f} and standard deviation {std:.4f}"
+        )
+    _passed(name, 3)
+
+
+def check_dense_parameter_count(dense_parameter_count: object) -> None:
+    """Exercise 00.3: ``dense_parameter_count(input_dim, units, use_bias)`` without Keras.
+
+    The answer's counts are compared with what a real ``keras.layers.Dense``
+    reports through ``count_params()`` after it is built.
+    """
+    import keras
+
+    name = "dense_parameter_count"
+    function = _require_callable(name, dense_parameter_count)
+    cases = [(3, 4, True), (10, 1, True), (1, 7, True), (5, 6, False), (128, 64, True)]
+    for input_dim, units, use_bias in cases:
+        layer = keras.layers.Dense(units, use_bias=use_bias)
+        layer.build((None, input_dim))
+        expected = layer.count_params()
+        received = function(input_dim, units, use_bias)
+        if isinstance(received, bool) or not isinstance(received, (int, np.integer)):
+            raise ExerciseFailed(
+                f"{name}: must return an integer. "
+                f"Received: {received!r} of type {type(received).__name__}"
+            )
+        if received != expected:
+            raise ExerciseFailed(
+                f"{name}({input_dim}, {units}, use_bias={use_bias}) returned {received}, "
+                f"but a Dense layer like that has {expected} parameters."
+            )
+    _passed(name, len(cases))

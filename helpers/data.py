@@ -1,0 +1,227 @@
+"""Small, deterministic, synthetic data sets made on the spot.
+
+The notebooks never download anything: every data set here is a NumPy
+function of its arguments and a seed, small enough to train on in seconds on
+two CPU cores. Features are ``float32`` (Keras' default ``floatx``) and
+class labels ``int32``.
+
+Each maker validates its arguments and raises ``TypeError`` / ``ValueError``
+saying what it received and what it expected; nothing is silently coerced.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable
+
+import numpy as np
+
+Arrays = tuple[np.ndarray, np.ndarray]
+
+_MAX_SEED = 2**32 - 1
+
+
+# --- argument checks -------------------------------------------------------------------
+
+
+def _check_int(name: str, value: object, *, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(
+            f"`{name}` must be an integer >= {minimum}. "
+            f"Received: {name}={value!r} of type {type(value).__name__}"
+        )
+    if value < minimum:
+        raise ValueError(f"`{name}` must be an integer >= {minimum}. Received: {name}={value}")
+    return int(value)
+
+
+def _check_noise(noise: object) -> float:
+    if isinstance(noise, bool) or not isinstance(noise, numbers.Real):
+        raise TypeError(
+            "`noise` must be a real number >= 0 (the standard deviation of the noise). "
+            f"Received: noise={noise!r} of type {type(noise).__name__}"
+        )
+    if not math.isfinite(noise) or noise < 0:
+        raise ValueError(
+            "`noise` must be a finite number >= 0 (the standard deviation of the noise). "
+            f"Received: noise={noise}"
+        )
+    return float(noise)
+
+
+def _check_seed(seed: object) -> int:
+    seed = _check_int("seed", seed, minimum=0)
+    if seed > _MAX_SEED:
+        raise ValueError(f"`seed` must be in [0, {_MAX_SEED}]. Received: seed={seed}")
+    return seed
+
+
+# --- classification --------------------------------------------------------------------
+
+
+def make_moons(n_samples: int = 200, *, noise: float = 0.1, seed: int = 0) -> Arrays:
+    """Two interleaving half circles: a tiny non-linear binary classification task.
+
+    Args:
+        n_samples: total number of points (>= 2); the classes differ by at most one point.
+        noise: standard deviation of Gaussian noise added to each coordinate (>= 0).
+        seed: seed of the NumPy generator; the same seed gives the same data.
+
+    Returns:
+        ``(x, y)``: ``x`` of shape ``(n_samples, 2)`` and dtype float32,
+        ``y`` of shape ``(n_samples,)`` and dtype int32 with values 0 and 1.
+
+    Example:
+        >>> x, y = make_moons(4, noise=0.0)
+        >>> x.shape, y.tolist()
+        ((4, 2), [0, 0, 1, 1])
+    """
+    n_samples = _check_int("n_samples", n_samples, minimum=2)
+    noise = _check_noise(noise)
+    rng = np.random.default_rng(_check_seed(seed))
+
+    n_upper = (n_samples + 1) // 2
+    n_lower = n_samples - n_upper
+    angle_upper = np.linspace(0.0, math.pi, n_upper)
+    angle_lower = np.linspace(0.0, math.pi, n_lower)
+    upper = np.stack([np.cos(angle_upper), np.sin(angle_upper)], axis=1)
+    lower = np.stack([1.0 - np.cos(angle_lower), 0.5 - np.sin(angle_lower)], axis=1)
+
+    x = np.concatenate([upper, lower]) + rng.normal(0.0, noise, size=(n_samples, 2))
+    y = np.concatenate([np.zeros(n_upper), np.ones(n_lower)])
+    return x.astype("float32"), y.astype("int32")
+
+
+def make_spirals(
+    n_samples: int = 300, *, n_classes: int = 2, noise: float = 0.1, seed: int = 0
+) -> Arrays:
+    """Interleaved spiral arms, one per class: a harder non-linear classification task.
+
+    Args:
+        n_samples: total number of points, at least one per class.
+        n_classes: number of spiral arms / classes (>= 2).
+        noise: standard deviation of Gaussian noise added to each coordinate (>= 0).
+        seed: seed of the NumPy generator.
+
+    Returns:
+        ``(x, y)``: ``x`` of shape ``(n_samples, 2)`` float32 with coordinates in
+        about ``[-1, 1]``, ``y`` of shape ``(n_samples,)`` int32 in ``[0, n_classes)``.
+    """
+    n_samples = _check_int("n_samples", n_samples, minimum=1)
+    n_classes = _check_int("n_classes", n_classes, minimum=2)
+    if n_samples < n_classes:
+        raise ValueError(
+            "`n_samples` must be at least `n_classes` (one point per class). "
+            f"Received: n_samples={n_samples}, n_classes={n_classes}"
+        )
+    noise = _check_noise(noise)
+    rng = np.random.default_rng(_check_seed(seed))
+
+    labels = np.arange(n_samples) % n_classes  # classes take turns: balanced
+    radius = np.empty(n_samples)
+    for label in range(n_classes):
+        members = labels == label
+        radius[members] = np.linspace(0.1, 1.0, members.sum())
+    angle = 3.0 * math.pi * radius + 2.0 * math.pi * labels / n_classes
+    x = np.stack([radius * np.cos(angle), radius * np.sin(angle)], axis=1)
+    x = x + rng.normal(0.0, noise, size=x.shape)
+    return x.astype("float32"), labels.astype("int32")
+
+
+# --- regression ------------------------------------------------------------------------
+
+_FUNCTIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "sine": lambda x: np.sin(math.pi * x),
+    "cubic": lambda x: x**3 - 0.5 * x,
+    "step": lambda x: np.where(x < 0.0, -0.5, 0.5),
+}
+
+
+def make_regression_1d(
+    n_samples: int = 128, *, function: str = "sine", noise: float = 0.1, seed: int = 0
+) -> Arrays:
+    """Noisy samples of a 1-D function on ``[-1, 1]``, sorted by ``x`` (handy for plotting).
+
+    Args:
+        n_samples: number of points (>= 1).
+        function: ``"sine"`` (sin(pi x)), ``"cubic"`` (x^3 - x/2) or ``"step"`` (-0.5 / +0.5).
+        noise: standard deviation of Gaussian noise added to the targets (>= 0).
+        seed: seed of the NumPy generator.
+
+    Returns:
+        ``(x, y)``, both of shape ``(n_samples, 1)`` and dtype float32.
+    """
+    n_samples = _check_int("n_samples", n_samples, minimum=1)
+    if not isinstance(function, str) or function not in _FUNCTIONS:
+        raise ValueError(
+            f"`function` must be one of {sorted(_FUNCTIONS)}. Received: function={function!r}"
+        )
+    noise = _check_noise(noise)
+    rng = np.random.default_rng(_check_seed(seed))
+
+    x = np.sort(rng.uniform(-1.0, 1.0, size=n_samples))
+    y = _FUNCTIONS[function](x) + rng.normal(0.0, noise, size=n_samples)
+    return x.reshape(-1, 1).astype("float32"), y.reshape(-1, 1).astype("float32")
+
+
+# --- sequences -------------------------------------------------------------------------
+
+
+def make_sequences(
+    n_sequences: int = 64, *, length: int = 20, noise: float = 0.1, seed: int = 0
+) -> Arrays:
+    """Short noisy sine waves; the target is the value one step after the end.
+
+    Each sequence has its own frequency and phase, so a model must read the
+    sequence to predict what comes next.
+
+    Args:
+        n_sequences: number of sequences (>= 1).
+        length: time steps per sequence (>= 2).
+        noise: standard deviation of Gaussian noise added to the inputs (>= 0).
+        seed: seed of the NumPy generator.
+
+    Returns:
+        ``(x, y)``: ``x`` of shape ``(n_sequences, length, 1)`` and ``y`` of
+        shape ``(n_sequences, 1)``, both float32.
+    """
+    n_sequences = _check_int("n_sequences", n_sequences, minimum=1)
+    length = _check_int("length", length, minimum=2)
+    noise = _check_noise(noise)
+    rng = np.random.default_rng(_check_seed(seed))
+
+    frequency = rng.uniform(0.05, 0.2, size=(n_sequences, 1))
+    phase = rng.uniform(0.0, 2.0 * math.pi, size=(n_sequences, 1))
+    steps = np.arange(length + 1)
+    waves = np.sin(2.0 * math.pi * frequency * steps + phase)
+    x = waves[:, :length] + rng.normal(0.0, noise, size=(n_sequences, length))
+    y = waves[:, length:]
+    return x[..., np.newaxis].astype("float32"), y.astype("float32")
+
+
+# --- by name ---------------------------------------------------------------------------
+
+DATASETS: dict[str, Callable[..., Arrays]] = {
+    "moons": make_moons,
+    "spirals": make_spirals,
+    "regression_1d": make_regression_1d,
+    "sequences": make_sequences,
+}
+
+
+def make_dataset(name: str, **kwargs: object) -> Arrays:
+    """Make a data set by name: ``"moons"``, ``"spirals"``, ``"regression_1d"`` or ``"sequences"``.
+
+    Keyword arguments go to the matching ``make_*`` function.
+
+    Example:
+        >>> x, y = make_dataset("spirals", n_samples=30, n_classes=3)
+        >>> x.shape, sorted(set(y.tolist()))
+        ((30, 2), [0, 1, 2])
+    """
+    if not isinstance(name, str) or name not in DATASETS:
+        raise ValueError(
+            f"Unknown data set. Expected one of {sorted(DATASETS)}. Received: name={name!r}"
+        )
+    return DATASETS[name](**kwargs)

@@ -1,0 +1,171 @@
+"""What am I running on? Backend, versions, devices, and one seeding call.
+
+Every notebook starts by choosing a backend (``KERAS_BACKEND``) *before*
+``import keras``, then calls :func:`seed_everything` once and prints
+:func:`describe` in a cell whose output is not compared (it differs from
+machine to machine).
+
+Keras is imported lazily inside the functions, so ``import helpers`` never
+decides the backend for you.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import numbers
+import platform
+import random
+import sys
+
+import numpy as np
+
+#: The backends this collection is written and tested for.
+BACKENDS: tuple[str, ...] = ("tensorflow", "jax", "torch")
+
+#: The Python distribution that provides each backend's framework.
+_FRAMEWORK_DISTRIBUTIONS: dict[str, str] = {
+    "tensorflow": "tensorflow",
+    "jax": "jax",
+    "torch": "torch",
+}
+
+_MAX_SEED = 2**32 - 1  # NumPy's legacy seeding accepts 0 .. 2**32 - 1
+
+
+def backend() -> str:
+    """Return the name of the Keras backend in use: ``"tensorflow"``, ``"jax"`` or ``"torch"``.
+
+    Importing Keras here is harmless: the backend was fixed by
+    ``KERAS_BACKEND`` (or ``~/.keras/keras.json``) when Keras was first
+    imported, and it cannot change without restarting the kernel.
+    """
+    import keras
+
+    return keras.backend.backend()
+
+
+def loaded_frameworks() -> list[str]:
+    """Return which of the three frameworks have been imported into this process.
+
+    Useful to check that a JAX or PyTorch kernel has not paid for importing
+    TensorFlow as well (it costs seconds and hundreds of megabytes).
+    """
+    return [name for name in BACKENDS if name in sys.modules]
+
+
+def versions() -> dict[str, str]:
+    """Return the versions that matter for reproducing a notebook's results.
+
+    Keys: ``python``, ``keras``, ``numpy``, ``backend`` and the current
+    backend's framework (e.g. ``jax``).
+    """
+    import keras
+
+    name = keras.backend.backend()
+    return {
+        "python": platform.python_version(),
+        "keras": keras.__version__,
+        "numpy": np.__version__,
+        "backend": name,
+        name: importlib.metadata.version(_FRAMEWORK_DISTRIBUTIONS[name]),
+    }
+
+
+def devices() -> list[str]:
+    """Return the devices Keras will compute on, e.g. ``["cpu:0"]`` or ``["gpu:0", "gpu:1"]``.
+
+    Accelerators are listed when there are any, the CPU otherwise, named the
+    way ``keras.device(...)`` expects them on every backend.
+
+    ``keras.distribution.list_devices()`` does this on TensorFlow and JAX, but
+    Keras 3.15 has no distribution support for PyTorch (that call raises
+    ``AttributeError`` there), so PyTorch is asked directly.
+    """
+    import keras
+
+    if keras.backend.backend() == "torch":
+        import torch
+
+        if torch.cuda.is_available():
+            return [f"gpu:{index}" for index in range(torch.cuda.device_count())]
+        return ["cpu:0"]
+    return list(keras.distribution.list_devices())
+
+
+def has_gpu() -> bool:
+    """Return True when the current backend sees at least one GPU."""
+    return any(device.startswith("gpu") for device in devices())
+
+
+def describe() -> str:
+    """Return a short multi-line report: versions, backend and devices.
+
+    Example output::
+
+        python      3.11.7
+        keras       3.15.1
+        numpy       2.4.6
+        backend     jax
+        jax         0.10.2
+        devices     cpu:0
+    """
+    rows = dict(versions())
+    rows["devices"] = ", ".join(devices())
+    width = max(len(key) for key in rows) + 2
+    return "\n".join(f"{key:<{width}}{value}" for key, value in rows.items())
+
+
+def seed_everything(seed: int) -> None:
+    """Seed every source of randomness a notebook uses, for the current backend only.
+
+    Seeds Python's ``random``, NumPy's global generator and Keras' global
+    seed generator (used by ``keras.random`` and weight initialisers), and
+    the backend framework where it has a global seed of its own
+    (TensorFlow, PyTorch). JAX has no global seed: Keras' generator covers it.
+
+    Unlike ``keras.utils.set_random_seed``, this never imports TensorFlow on
+    a JAX or PyTorch kernel (that import alone costs a few seconds and
+    hundreds of megabytes).
+
+    Args:
+        seed: an integer in ``[0, 2**32 - 1]``.
+
+    Raises:
+        TypeError: if ``seed`` is not an integer (``bool`` is refused too).
+        ValueError: if ``seed`` is outside ``[0, 2**32 - 1]``.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(
+            "seed_everything() expects an integer seed. "
+            f"Received: seed={seed!r} of type {type(seed).__name__}"
+        )
+    seed = int(seed)
+    if not 0 <= seed <= _MAX_SEED:
+        raise ValueError(
+            f"seed_everything() expects a seed in [0, {_MAX_SEED}]. Received: seed={seed}"
+        )
+
+    import keras
+
+    name = keras.backend.backend()
+    if name == "tensorflow":
+        # TensorFlow is loaded anyway: the public utility does exactly what we need.
+        keras.utils.set_random_seed(seed)
+        return
+
+    # keras.utils.set_random_seed() would import TensorFlow whenever it is
+    # installed. Do the same work without it: record the seed, drop Keras'
+    # global SeedGenerator (it is re-created from Python's `random`), and seed
+    # Python, NumPy and (for PyTorch) torch.
+    from keras.src.backend.common import global_state
+    from keras.src.random import seed_generator
+    from keras.src.utils import rng_utils
+
+    global_state.set_global_attribute(rng_utils.GLOBAL_RANDOM_SEED, seed)
+    global_state.set_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR, None)
+    random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 - notebooks may use the legacy global generator
+    if name == "torch":
+        import torch
+
+        torch.manual_seed(seed)

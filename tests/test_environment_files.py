@@ -1,0 +1,108 @@
+"""One source of truth: the pip pins in requirements/*.txt, mirrored by the conda files."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+REQUIREMENTS = {name: REPO / "requirements" / f"{name}.txt" for name in ("lab", "backends", "test")}
+PIN = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>[^\s#]+)\s+#\s*\S")
+
+
+def normalize(name: str) -> str:
+    """PEP 503 name normalization: `PyYAML`, `pyyaml` and `py_yaml` are the same package."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def read_requirements(path: Path) -> dict[str, str]:
+    """Parse `name==version  # why` lines; anything else (but comments) is an error."""
+    pins: dict[str, str] = {}
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        match = PIN.match(line)
+        assert match, (
+            f"{path.name}:{number}: expected `name==version  # why it is here`, got {line!r}"
+        )
+        name = normalize(match["name"])
+        assert name not in pins, f"{path.name}:{number}: {name} is pinned twice"
+        pins[name] = match["version"]
+    return pins
+
+
+def read_conda(path: Path) -> tuple[dict[str, str], dict[str, str], list[str]]:
+    """Return (conda specs, pip pins, other pip lines) of a conda environment file."""
+    spec = yaml.safe_load(path.read_text())
+    assert spec.get("channels") == ["conda-forge"], f"{path.name}: use the conda-forge channel only"
+    conda: dict[str, str] = {}
+    pip: dict[str, str] = {}
+    other: list[str] = []
+    for entry in spec["dependencies"]:
+        if isinstance(entry, dict):
+            for line in entry["pip"]:
+                if "==" in line:
+                    name, version = line.split("==")
+                    pip[normalize(name)] = version.strip()
+                else:
+                    other.append(line)
+        else:
+            name, _, version = entry.partition("=")
+            conda[name] = version
+    return conda, pip, other
+
+
+@pytest.fixture(scope="module")
+def pins() -> dict[str, dict[str, str]]:
+    return {name: read_requirements(path) for name, path in REQUIREMENTS.items()}
+
+
+def test_requirement_files_are_pinned_commented_and_disjoint(pins):
+    seen: dict[str, str] = {}
+    for file_name, file_pins in pins.items():
+        assert file_pins, f"requirements/{file_name}.txt pins nothing"
+        for package in file_pins:
+            assert package not in seen, (
+                f"{package} is pinned in both {seen.get(package)} and {file_name}"
+            )
+            seen[package] = file_name
+
+
+def test_environment_yml_mirrors_every_pin(pins):
+    conda, pip, other = read_conda(REPO / "environment.yml")
+    expected = {**pins["lab"], **pins["backends"], **pins["test"]}
+    assert pip == expected
+    assert conda == {"python": "3.11", "pip": ""}
+    assert other == ["-e ."], "environment.yml must install the helpers package (`-e .`)"
+
+
+def test_binder_environment_mirrors_the_lab_pins(pins):
+    conda, pip, other = read_conda(REPO / "binder" / "environment.yml")
+    assert pip == pins["lab"]
+    assert conda == {"python": "3.11", "pip": ""}
+    assert other == []
+    post_build = (REPO / "binder" / "postBuild").read_text()
+    assert "pip install --no-deps -e ." in post_build
+
+
+@pytest.mark.parametrize("path", ["environment.yml", "binder/environment.yml"])
+def test_every_conda_dependency_says_why_it_is_there(path):
+    lines = (REPO / path).read_text().splitlines()
+    start = lines.index("dependencies:")
+    for line in lines[start + 1 :]:
+        stripped = line.strip()
+        if stripped.startswith("- ") and stripped != "- pip:":
+            assert "#" in stripped, f"{path}: add a comment saying why {stripped!r} is needed"
+
+
+def test_python_version_agrees_everywhere():
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    assert project["requires-python"] == ">=3.11,<3.12"
+    makefile = (REPO / "Makefile").read_text()
+    assert re.search(r"^PYTHON\s*\?=\s*python3\.11$", makefile, re.MULTILINE)
+    ci = (REPO / ".ci" / "run").read_text()
+    assert "make test" in ci
