@@ -42,7 +42,11 @@ def _check_noise(noise: object) -> float:
             "`noise` must be a real number >= 0 (the standard deviation of the noise). "
             f"Received: noise={noise!r} of type {type(noise).__name__}"
         )
-    if not math.isfinite(noise) or noise < 0:
+    try:
+        finite = math.isfinite(noise)
+    except OverflowError:  # an integer too large for a float
+        finite = False
+    if not finite or noise < 0:
         raise ValueError(
             "`noise` must be a finite number >= 0 (the standard deviation of the noise). "
             f"Received: noise={noise}"

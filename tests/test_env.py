@@ -1,0 +1,225 @@
+"""Tests for :mod:`helpers.env`: seeding, backend, versions and devices.
+
+The in-process tests run on whatever backend ``KERAS_BACKEND`` selects. The
+``slow`` tests start one Python process per backend, because a process can
+only ever use the backend Keras was first imported with.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+import helpers
+from helpers import env
+
+REPO = Path(__file__).resolve().parent.parent
+
+# --- seed_everything, in process -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("seed", "type_name"), [(1.5, "float"), ("3", "str"), (True, "bool"), (None, "NoneType")]
+)
+def test_seed_everything_rejects_non_integers(seed, type_name):
+    with pytest.raises(TypeError, match=re.escape(f"Received: seed={seed!r} of type {type_name}")):
+        env.seed_everything(seed)
+
+
+@pytest.mark.parametrize("seed", [-1, 2**32])
+def test_seed_everything_rejects_out_of_range_seeds(seed):
+    with pytest.raises(ValueError, match=re.escape(f"Received: seed={seed}")):
+        env.seed_everything(seed)
+
+
+def test_seed_everything_leaves_the_generators_alone_when_it_refuses_a_seed():
+    env.seed_everything(5)
+    expected = np.random.rand(3)  # noqa: NPY002 - the global generator is what is seeded
+    env.seed_everything(5)
+    with pytest.raises(ValueError, match="Received: seed=-1"):
+        env.seed_everything(-1)
+    np.testing.assert_array_equal(np.random.rand(3), expected)  # noqa: NPY002
+
+
+def test_seed_everything_is_exported_by_the_package():
+    assert helpers.seed_everything is env.seed_everything
+
+
+@pytest.mark.parametrize("seed", [0, np.int64(7), np.uint32(2**32 - 1)])
+def test_seed_everything_accepts_integers_in_range(seed):
+    env.seed_everything(seed)
+
+
+def _draw() -> tuple[list[float], list[float], float]:
+    """One draw from each seeded source: Keras, NumPy's global generator, Python's random."""
+    return (
+        keras.ops.convert_to_numpy(keras.random.normal((4,))).tolist(),
+        np.random.rand(3).tolist(),  # noqa: NPY002
+        random.random(),
+    )
+
+
+def test_seed_everything_makes_draws_repeat():
+    env.seed_everything(3)
+    first = _draw()
+    env.seed_everything(3)
+    assert _draw() == first
+
+
+def test_seed_everything_with_numpy_integer_equals_python_integer():
+    env.seed_everything(np.int64(11))
+    first = _draw()
+    env.seed_everything(11)
+    assert _draw() == first
+
+
+def test_different_seeds_give_different_draws():
+    env.seed_everything(3)
+    first = _draw()
+    env.seed_everything(4)
+    second = _draw()
+    assert all(a != b for a, b in zip(first, second, strict=True))
+
+
+# --- backend, versions, devices, in process --------------------------------------------
+
+
+def test_backend_is_the_keras_backend():
+    assert env.backend() == keras.backend.backend()
+    assert env.backend() in env.BACKENDS
+
+
+def test_loaded_frameworks_includes_the_current_backend():
+    loaded = env.loaded_frameworks()
+    assert env.backend() in loaded
+    assert set(loaded) <= set(env.BACKENDS)
+
+
+def test_versions_has_the_expected_keys():
+    versions = env.versions()
+    backend = keras.backend.backend()
+    assert set(versions) == {"python", "keras", "numpy", "backend", backend}
+    assert versions["backend"] == backend
+    assert versions["keras"] == keras.__version__
+    assert versions["numpy"] == np.__version__
+    assert versions["python"] == ".".join(str(part) for part in sys.version_info[:3])
+    assert all(isinstance(value, str) and value for value in versions.values())
+
+
+def test_devices_are_named_like_keras_device_expects():
+    devices = env.devices()
+    assert isinstance(devices, list)
+    assert devices
+    for device in devices:
+        assert isinstance(device, str)
+        assert re.fullmatch(r"(cpu|gpu|tpu):\d+", device), device
+
+
+def test_has_gpu_is_consistent_with_devices():
+    has_gpu = env.has_gpu()
+    assert isinstance(has_gpu, bool)
+    assert has_gpu == any(device.startswith("gpu:") for device in env.devices())
+
+
+def test_describe_contains_every_version_and_the_devices():
+    report = env.describe()
+    for key, value in env.versions().items():
+        assert re.search(rf"^{re.escape(key)}\s+{re.escape(value)}$", report, re.MULTILINE)
+    assert re.search(rf"^devices\s+{re.escape(', '.join(env.devices()))}$", report, re.MULTILINE)
+
+
+# --- every backend, one process each ---------------------------------------------------
+
+
+def run_under_backend(backend: str, script: str) -> dict:
+    """Run ``script`` in a fresh Python under ``backend``; return the JSON of its last line."""
+    completed = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(script)],
+        env={**os.environ, "KERAS_BACKEND": backend},
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert completed.returncode == 0, f"the {backend} process failed:\n{completed.stderr[-3000:]}"
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+SEED_AND_REPORT = """
+    import json
+
+    import keras
+
+    import helpers
+
+    helpers.seed_everything(3)
+    first = keras.ops.convert_to_numpy(keras.random.normal((4,))).tolist()
+    helpers.seed_everything(3)
+    second = keras.ops.convert_to_numpy(keras.random.normal((4,))).tolist()
+    assert first == second, (first, second)
+    print(json.dumps({
+        "backend": helpers.env.backend(),
+        "frameworks": helpers.env.loaded_frameworks(),
+        "devices": helpers.env.devices(),
+    }))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", env.BACKENDS)
+def test_seed_everything_under_each_backend(backend):
+    """Re-seeding repeats draws, and on JAX / PyTorch TensorFlow is never imported."""
+    report = run_under_backend(backend, SEED_AND_REPORT)
+    assert report["backend"] == backend
+    assert backend in report["frameworks"]
+    if backend != "tensorflow":
+        assert "tensorflow" not in report["frameworks"]
+    assert report["devices"]
+
+
+EQUIVALENCE = """
+    import json
+    import random
+
+    import keras
+    import numpy as np
+
+    import helpers
+
+    def draw():
+        return [
+            keras.ops.convert_to_numpy(keras.random.normal((5,))).tolist(),
+            np.random.rand(3).tolist(),
+            random.random(),
+        ]
+
+    ours, reference = {}, {}
+    for seed in (0, 3, 2**32 - 1):
+        helpers.seed_everything(seed)
+        ours[seed] = draw()
+    # keras.utils.set_random_seed imports TensorFlow: only call it after our own draws.
+    for seed in (0, 3, 2**32 - 1):
+        keras.utils.set_random_seed(seed)
+        reference[seed] = draw()
+    print(json.dumps({"ours": ours, "reference": reference}))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", env.BACKENDS)
+def test_seed_everything_equals_keras_set_random_seed(backend):
+    """Same Keras, NumPy and Python draws as ``keras.utils.set_random_seed``, seed by seed."""
+    report = run_under_backend(backend, EQUIVALENCE)
+    assert report["ours"] == report["reference"]
+    assert len(report["ours"]) == 3
