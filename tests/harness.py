@@ -68,6 +68,7 @@ def execute(paths: list[Path], timeout: int) -> None:
         client = NotebookClient(
             notebook,
             timeout=timeout,
+            record_timing=False,  # no timestamps: re-running gives a clean diff
             kernel_name="python3",
             resources={"metadata": {"path": str(path.parent)}},
         )
@@ -75,6 +76,8 @@ def execute(paths: list[Path], timeout: int) -> None:
             f"executing {path.relative_to(REPO)} with KERAS_BACKEND={os.environ['KERAS_BACKEND']}"
         )
         client.execute()
+        for cell in notebook.cells:
+            cell.metadata.pop("execution", None)  # timestamps of an earlier run
         nbformat.write(notebook, path)
 
 
