@@ -13,10 +13,14 @@ from __future__ import annotations
 import json
 import os
 import queue
+import shutil
+from pathlib import Path
 
 import pytest
 
 from tests.harness import isolate
+
+ISOLATED = pytest.StashKey[Path]()  # the temporary folder that stands in for the user's home
 
 PROBE = """\
 import json as _json, sys as _sys
@@ -28,7 +32,13 @@ print(_json.dumps({
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    isolate()
+    config.stash[ISOLATED] = isolate()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    folder = config.stash.get(ISOLATED, None)
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def requested_backend() -> str:

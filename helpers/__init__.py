@@ -1,13 +1,12 @@
-"""Small shared helpers for the *Keras Under the Hood* notebooks.
+"""Small shared helpers for the Keras Under the Hood notebooks.
 
-Split by concern, one module each:
+One module per concern:
 
-- :mod:`helpers.env` - backend, versions, devices, and :func:`seed_everything`;
-- :mod:`helpers.data` - small deterministic synthetic data sets (nothing is downloaded);
-- :mod:`helpers.checks` - automatic checks for the exercises.
+    helpers.env      backend, versions, devices, and seed_everything()
+    helpers.data     small deterministic synthetic data sets (nothing is downloaded)
+    helpers.checks   automatic checks for the exercises
 
-``import helpers`` does not import Keras: set ``KERAS_BACKEND`` first, then
-import Keras, then use the helpers.
+`import helpers` does not import Keras: set KERAS_BACKEND, import Keras, then use the helpers.
 """
 
 from helpers import checks, data, env

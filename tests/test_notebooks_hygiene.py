@@ -148,6 +148,14 @@ def test_backend_is_chosen_before_keras_is_imported(notebook):
     assert setup.index(SETUP_LINE) < keras_import.start()
 
 
+def test_setup_reports_the_environment_in_an_unchecked_cell(notebook):
+    """Versions and devices differ by machine: printed by a helper, never compared."""
+    path, nb = notebook
+    report = code_cells(nb)[1].source
+    assert report.startswith("# NBVAL_IGNORE_OUTPUT"), f"{path.name}: mark the report unchecked"
+    assert "helpers.env.describe()" in report, f"{path.name}: the 2nd code cell reports the env"
+
+
 def test_no_skipped_cells_and_checked_cells_have_outputs(notebook):
     """A skipped cell or a checked cell without a stored output would be a test that cannot fail."""
     path, nb = notebook
