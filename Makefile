@@ -12,7 +12,7 @@ LAB_PORT  ?= 8888
 LAB_FLAGS ?=
 # Seconds a single notebook cell may run before nbval fails it (a hung cell must
 # not eat CI's whole budget).
-CELL_TIMEOUT ?= 300
+CELL_TIMEOUT ?= 120
 # Parallel jobs for the Python tests and for the notebook runs (one per core).
 JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
 
@@ -25,13 +25,14 @@ NBVAL     := $(PYTEST) --nbval-current-env --nbval-cell-timeout=$(CELL_TIMEOUT)
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .PHONY: lab test test-python test-notebooks nbval-tensorflow nbval-jax nbval-torch \
-        nbval-strict lint execute install install-lab install-test clean help
+        nbval-strict lint execute bench install install-lab install-test clean help
 
 help:
 	@echo "make lab      set up .venv if needed and open JupyterLab on notebooks/"
 	@echo "              (BACKENDS=tensorflow for a lighter install; LAB_IP, LAB_PORT)"
 	@echo "make test     set up .venv if needed and run the whole test suite"
 	@echo "make execute  re-run the notebooks on TensorFlow and store their outputs"
+	@echo "make bench    time and memory of every notebook on every backend"
 	@echo "make clean    remove .venv"
 
 # --- set-up --------------------------------------------------------------------------------
@@ -70,7 +71,7 @@ test: install-test
 # --- the parts of `make test` --------------------------------------------------------------
 
 lint: install-test
-	$(BIN)/ruff check helpers tests notebooks conftest.py
+	$(BIN)/ruff check helpers tests notebooks benchmarks conftest.py
 
 # helpers unit tests, environment-file consistency, notebook hygiene, `make lab` smoke test.
 test-python: install-test
@@ -93,6 +94,11 @@ nbval-strict: install-test
 # `make test` compares against. Deterministic: every notebook seeds itself.
 execute: install-test
 	$(BIN)/python tests/harness.py execute $(NOTEBOOKS) --timeout $(CELL_TIMEOUT)
+
+# Time and memory of every notebook under every backend (3 fresh-kernel runs each); writes
+# benchmarks/results/ and the table in README.md. Run it on an otherwise idle machine.
+bench: install-test
+	$(BIN)/python benchmarks/run_notebooks.py
 
 clean:
 	rm -rf $(VENV)

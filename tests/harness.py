@@ -86,7 +86,7 @@ def main(argv: list[str]) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("execute", help="re-run notebooks and store their outputs")
     run.add_argument("notebooks", nargs="+", type=Path)
-    run.add_argument("--timeout", type=int, default=300, help="seconds per cell")
+    run.add_argument("--timeout", type=int, default=120, help="seconds per cell")
     args = parser.parse_args(argv)
 
     missing = [str(path) for path in args.notebooks if not path.is_file()]
