@@ -306,3 +306,335 @@ def test_non_callable_answer_raises_type_error(check, answer, type_name):
 def test_exercise_failed_is_an_assertion_error():
     """Notebooks show a failed check like a failed ``assert``."""
     assert issubclass(checks.ExerciseFailed, AssertionError)
+
+
+# --- clipped_binary_crossentropy (notebook 01) -----------------------------------------
+
+
+def bce_correct(y_true, y_pred):
+    epsilon = keras.backend.epsilon()
+    y_pred = keras.ops.clip(y_pred, epsilon, 1.0 - epsilon)
+    log_likelihood = y_true * keras.ops.log(y_pred) + (1.0 - y_true) * keras.ops.log(1.0 - y_pred)
+    return -keras.ops.mean(log_likelihood, axis=-1)
+
+
+def bce_keras_loss(y_true, y_pred):
+    return keras.losses.binary_crossentropy(y_true, y_pred)
+
+
+def bce_unclipped(y_true, y_pred):
+    log_likelihood = y_true * keras.ops.log(y_pred) + (1.0 - y_true) * keras.ops.log(1.0 - y_pred)
+    return -keras.ops.mean(log_likelihood, axis=-1)
+
+
+def bce_mean_over_everything(y_true, y_pred):
+    return keras.ops.mean(bce_correct(y_true, y_pred))
+
+
+def bce_keepdims(y_true, y_pred):
+    return keras.ops.expand_dims(bce_correct(y_true, y_pred), axis=-1)
+
+
+def bce_sum(y_true, y_pred):
+    return bce_correct(y_true, y_pred) * keras.ops.cast(keras.ops.shape(y_true)[-1], "float32")
+
+
+def bce_wrong_sign(y_true, y_pred):
+    return -bce_correct(y_true, y_pred)
+
+
+def bce_one_term(y_true, y_pred):
+    epsilon = keras.backend.epsilon()
+    y_pred = keras.ops.clip(y_pred, epsilon, 1.0 - epsilon)
+    return -keras.ops.mean(y_true * keras.ops.log(y_pred), axis=-1)
+
+
+def bce_coarse_epsilon(y_true, y_pred):
+    y_pred = keras.ops.clip(y_pred, 1e-3, 1.0 - 1e-3)
+    log_likelihood = y_true * keras.ops.log(y_pred) + (1.0 - y_true) * keras.ops.log(1.0 - y_pred)
+    return -keras.ops.mean(log_likelihood, axis=-1)
+
+
+def bce_numpy(y_true, y_pred):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    epsilon = keras.backend.epsilon()
+    y_pred = np.clip(y_pred, epsilon, 1.0 - epsilon)
+    return -np.mean(y_true * np.log(y_pred) + (1.0 - y_true) * np.log(1.0 - y_pred), axis=-1)
+
+
+def bce_none(y_true, y_pred):
+    return None
+
+
+@pytest.mark.parametrize("answer", [bce_correct, bce_keras_loss])
+def test_check_clipped_binary_crossentropy_accepts_a_correct_answer(answer, capsys):
+    checks.check_clipped_binary_crossentropy(answer)
+    assert capsys.readouterr().out.splitlines() == ["clipped_binary_crossentropy: passed (4 cases)"]
+
+
+@pytest.mark.parametrize(
+    ("answer", "match"),
+    [
+        pytest.param(
+            bce_unclipped, "inf or nan for predictions that are exactly 0 or 1", id="unclipped"
+        ),
+        pytest.param(
+            bce_mean_over_everything, r"shape \(4,\) .*Received shape \(\)", id="mean-everything"
+        ),
+        pytest.param(bce_keepdims, r"without keepdims\)\. Received shape \(4, 1\)", id="keepdims"),
+        pytest.param(bce_sum, "use the mean", id="sum"),
+        pytest.param(bce_wrong_sign, "never negative", id="wrong-sign"),
+        pytest.param(bce_one_term, "both log terms", id="one-term"),
+        pytest.param(
+            bce_coarse_epsilon, "wrong values for predictions that are exactly 0 or 1", id="eps"
+        ),
+        pytest.param(bce_numpy, "symbolic tensors .* not NumPy", id="numpy"),
+        pytest.param(bce_none, "expected a tensor or array", id="none"),
+    ],
+)
+def test_check_clipped_binary_crossentropy_rejects_a_wrong_answer(answer, match, capsys):
+    with pytest.raises(checks.ExerciseFailed, match=match) as failure:
+        checks.check_clipped_binary_crossentropy(answer)
+    assert str(failure.value).startswith("clipped_binary_crossentropy: ")
+    assert "passed" not in capsys.readouterr().out
+
+
+# --- log_sum_exp (notebook 01) ---------------------------------------------------------
+
+
+def log_sum_exp_correct(x, axis):
+    peak = keras.ops.max(x, axis=axis, keepdims=True)
+    total = keras.ops.sum(keras.ops.exp(x - peak), axis=axis)
+    return keras.ops.squeeze(peak, axis=axis) + keras.ops.log(total)
+
+
+def log_sum_exp_keras(x, axis):
+    return keras.ops.logsumexp(x, axis=axis)
+
+
+def log_sum_exp_naive(x, axis):
+    return keras.ops.log(keras.ops.sum(keras.ops.exp(x), axis=axis))
+
+
+def log_sum_exp_global_max(x, axis):
+    peak = keras.ops.max(x)
+    return peak + keras.ops.log(keras.ops.sum(keras.ops.exp(x - peak), axis=axis))
+
+
+def log_sum_exp_forgets_max(x, axis):
+    peak = keras.ops.max(x, axis=axis, keepdims=True)
+    return keras.ops.log(keras.ops.sum(keras.ops.exp(x - peak), axis=axis))
+
+
+def log_sum_exp_ignores_axis(x, axis):
+    return keras.ops.logsumexp(x)
+
+
+def log_sum_exp_keepdims(x, axis):
+    return keras.ops.logsumexp(x, axis=axis, keepdims=True)
+
+
+def log_sum_exp_unsqueezed_max(x, axis):
+    peak = keras.ops.max(x, axis=axis, keepdims=True)
+    return peak + keras.ops.log(keras.ops.sum(keras.ops.exp(x - peak), axis=axis))
+
+
+def log_sum_exp_last_axis_only(x, axis):
+    return log_sum_exp_correct(x, -1)
+
+
+@pytest.mark.parametrize("answer", [log_sum_exp_correct, log_sum_exp_keras])
+def test_check_log_sum_exp_accepts_a_correct_answer(answer, capsys):
+    checks.check_log_sum_exp(answer)
+    assert capsys.readouterr().out.splitlines() == ["log_sum_exp: passed (6 cases)"]
+
+
+@pytest.mark.parametrize(
+    ("answer", "match"),
+    [
+        pytest.param(log_sum_exp_naive, r"inf or nan for values around \+1000", id="naive"),
+        pytest.param(
+            log_sum_exp_global_max,
+            "inf or nan for rows at very different scales .*maximum along `axis`",
+            id="global-max",
+        ),
+        pytest.param(
+            log_sum_exp_forgets_max,
+            "wrong values for small values .*add the maximum back",
+            id="forgets-max",
+        ),
+        pytest.param(log_sum_exp_ignores_axis, r"shape \(3,\) .*Received shape \(\)", id="no-axis"),
+        pytest.param(log_sum_exp_keepdims, r"Received shape \(3, 1\)", id="keepdims"),
+        pytest.param(log_sum_exp_unsqueezed_max, r"Received shape \(3, 3\)", id="unsqueezed"),
+        pytest.param(
+            log_sum_exp_last_axis_only, r"axis=0: .*Received shape \(4,\)", id="last-axis-only"
+        ),
+    ],
+)
+def test_check_log_sum_exp_rejects_a_wrong_answer(answer, match, capsys):
+    with pytest.raises(checks.ExerciseFailed, match=match) as failure:
+        checks.check_log_sum_exp(answer)
+    assert str(failure.value).startswith("log_sum_exp: ")
+    assert "passed" not in capsys.readouterr().out
+
+
+def test_the_naive_log_sum_exp_really_overflows_in_float32():
+    """The check's large case is one where the naive formula fails, on this backend too."""
+    x = keras.ops.convert_to_tensor(np.full((1, 3), 1000.0, dtype="float32"))
+    assert np.isinf(keras.ops.convert_to_numpy(log_sum_exp_naive(x, 1))).all()
+    assert np.allclose(keras.ops.convert_to_numpy(log_sum_exp_correct(x, 1)), 1000 + np.log(3))
+
+
+# --- ShapeLogger (notebook 01) ---------------------------------------------------------
+
+
+class ShapeLoggerCorrect(keras.layers.Layer):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.shapes = []
+
+    def call(self, x):
+        self.shapes.append(tuple(keras.ops.shape(x)))
+        return x
+
+
+class ShapeLoggerRawShape(ShapeLoggerCorrect):
+    def call(self, x):
+        self.shapes.append(x.shape)  # TensorShape / tuple / torch.Size: all fine
+        return x
+
+
+class ShapeLoggerChangesValues(ShapeLoggerCorrect):
+    def call(self, x):
+        super().call(x)
+        return x * 2.0
+
+
+class ShapeLoggerReturnsNone(ShapeLoggerCorrect):
+    def call(self, x):
+        super().call(x)
+
+
+class ShapeLoggerInBuild(keras.layers.Layer):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.shapes = []
+
+    def build(self, input_shape):
+        self.shapes.append(tuple(input_shape))
+
+    def call(self, x):
+        return x
+
+
+class ShapeLoggerWithoutBatch(ShapeLoggerCorrect):
+    def call(self, x):
+        self.shapes.append(tuple(keras.ops.shape(x))[1:])
+        return x
+
+
+class ShapeLoggerNoList(keras.layers.Layer):
+    def call(self, x):
+        print(keras.ops.shape(x))
+        return x
+
+
+class ShapeLoggerNumpy(ShapeLoggerCorrect):
+    def call(self, x):
+        self.shapes.append(tuple(keras.ops.shape(x)))
+        return keras.ops.convert_to_tensor(np.asarray(x))
+
+
+class ShapeLoggerStopsGradient(ShapeLoggerCorrect):
+    def call(self, x):
+        super().call(x)
+        return keras.ops.stop_gradient(x)
+
+
+def make_shape_logger_with_shared_list():
+    class ShapeLoggerSharedList(keras.layers.Layer):
+        shapes = []  # noqa: RUF012 - the mistake under test: one list for every instance
+
+        def call(self, x):
+            self.shapes.append(tuple(keras.ops.shape(x)))
+            return x
+
+    return ShapeLoggerSharedList
+
+
+class ShapeLoggerNeedsArgument(ShapeLoggerCorrect):
+    def __init__(self, name_prefix, **kwargs):
+        super().__init__(**kwargs)
+
+
+@pytest.mark.parametrize("answer", [ShapeLoggerCorrect, ShapeLoggerRawShape])
+def test_check_shape_logger_accepts_a_correct_answer(answer, capsys):
+    checks.check_shape_logger(answer)
+    assert capsys.readouterr().out.splitlines() == ["ShapeLogger: passed (4 cases)"]
+
+
+@pytest.mark.parametrize(
+    ("answer", "match"),
+    [
+        pytest.param(ShapeLoggerChangesValues, "return its input unchanged", id="changes-values"),
+        pytest.param(ShapeLoggerReturnsNone, "expected a tensor or array", id="returns-none"),
+        pytest.param(ShapeLoggerInBuild, "called 3 times but `shapes` holds 1", id="in-build"),
+        pytest.param(ShapeLoggerWithoutBatch, "batch dimension included", id="no-batch-dim"),
+        pytest.param(ShapeLoggerNoList, "must have an empty list `shapes`", id="no-list"),
+        pytest.param(ShapeLoggerNumpy, "inside a model that trains .*not NumPy", id="numpy"),
+        pytest.param(
+            ShapeLoggerStopsGradient,
+            "no gradient flows",
+            id="stop-gradient",
+            marks=pytest.mark.filterwarnings("ignore:Gradients do not exist:UserWarning"),
+        ),
+        pytest.param(
+            make_shape_logger_with_shared_list(),
+            r"a new layer must have an empty list `shapes`\. Received: shapes=\[\(2, 3\)",
+            id="class-attribute",
+        ),
+        pytest.param(ShapeLoggerNeedsArgument, "should need no arguments", id="needs-argument"),
+    ],
+)
+def test_check_shape_logger_rejects_a_wrong_answer(answer, match, capsys):
+    with pytest.raises(checks.ExerciseFailed, match=match) as failure:
+        checks.check_shape_logger(answer)
+    assert str(failure.value).startswith("ShapeLogger: ")
+    assert "passed" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        pytest.param(
+            42,
+            "must be a subclass of keras.layers.Layer. Received: 42 of type int",
+            id="int",
+        ),
+        pytest.param(
+            lambda x: x,
+            "must be a subclass of keras.layers.Layer. Received: <function",
+            id="function",
+        ),
+        pytest.param(
+            ShapeLoggerCorrect(),
+            "Pass the class itself, not an instance: ShapeLogger, not ShapeLogger(). Received:",
+            id="instance",
+        ),
+    ],
+)
+def test_check_shape_logger_refuses_what_is_not_a_layer_class(answer, message):
+    with pytest.raises(TypeError, match=re.escape(message)):
+        checks.check_shape_logger(answer)
+
+
+CHECKS_01 = [checks.check_clipped_binary_crossentropy, checks.check_log_sum_exp]
+
+
+@pytest.mark.parametrize("check", CHECKS_01, ids=lambda check: check.__name__)
+@pytest.mark.parametrize(("answer", "type_name"), [(42, "int"), (None, "NoneType")])
+def test_notebook_01_checks_refuse_a_non_callable_answer(check, answer, type_name):
+    name = check.__name__.removeprefix("check_")
+    message = f"The answer to {name!r} must be a function. Received: {answer!r} of type {type_name}"
+    with pytest.raises(TypeError, match=re.escape(message)):
+        check(answer)
