@@ -58,6 +58,27 @@ def isolate(base: Path | None = None) -> Path:
     return base
 
 
+def coalesce_streams(outputs: list) -> list:
+    """Merge consecutive stdout (or stderr) outputs into one.
+
+    How printed text is split into messages depends on timing; merging makes the stored
+    notebook the same from one `make execute` to the next.
+    """
+    merged: list = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (
+            previous is not None
+            and output.get("output_type") == "stream"
+            and previous.get("output_type") == "stream"
+            and previous.get("name") == output.get("name")
+        ):
+            previous["text"] += output["text"]
+        else:
+            merged.append(output)
+    return merged
+
+
 def execute(paths: list[Path], timeout: int) -> None:
     """Run each notebook top to bottom in a fresh kernel and store its outputs in place."""
     import nbformat
@@ -78,6 +99,8 @@ def execute(paths: list[Path], timeout: int) -> None:
         client.execute()
         for cell in notebook.cells:
             cell.metadata.pop("execution", None)  # timestamps of an earlier run
+            if cell.cell_type == "code":
+                cell.outputs = coalesce_streams(cell.outputs)
         nbformat.write(notebook, path)
 
 

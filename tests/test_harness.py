@@ -68,3 +68,23 @@ def test_execute_refuses_a_missing_notebook(capsys):
         harness.main(["execute", "notebooks/99_missing.ipynb"])
     assert exit_info.value.code == 2
     assert "no such notebook: notebooks/99_missing.ipynb" in capsys.readouterr().err
+
+
+def test_coalesce_streams_merges_consecutive_text_of_the_same_stream():
+    from nbformat.v4 import new_output
+
+    outputs = [
+        new_output("stream", name="stdout", text="a\n"),
+        new_output("stream", name="stdout", text="b\n"),
+        new_output("stream", name="stderr", text="warning\n"),
+        new_output("display_data", data={"text/plain": "<Figure>"}),
+        new_output("stream", name="stdout", text="c\n"),
+        new_output("stream", name="stdout", text="d\n"),
+    ]
+    merged = harness.coalesce_streams(outputs)
+    assert [(output.output_type, output.get("text")) for output in merged] == [
+        ("stream", "a\nb\n"),
+        ("stream", "warning\n"),
+        ("display_data", None),
+        ("stream", "c\nd\n"),
+    ]
