@@ -2,15 +2,16 @@
 
 One module per concern:
 
-    helpers.env      backend, versions, devices, and seed_everything()
-    helpers.data     small deterministic synthetic data sets (nothing is downloaded)
-    helpers.checks   automatic checks for the exercises
+    helpers.env        backend, versions, devices, and seed_everything()
+    helpers.data       small deterministic synthetic data sets (nothing is downloaded)
+    helpers.gradients  gradients and derivatives on every backend, and finite differences
+    helpers.checks     automatic checks for the exercises
 
 `import helpers` does not import Keras: set KERAS_BACKEND, import Keras, then use the helpers.
 """
 
-from helpers import checks, data, env
+from helpers import checks, data, env, gradients
 from helpers.env import seed_everything
 
-__all__ = ["checks", "data", "env", "seed_everything"]
+__all__ = ["checks", "data", "env", "gradients", "seed_everything"]
 __version__ = "0.1.0"

@@ -409,3 +409,9 @@ def check_shape_logger(shape_logger_class: object) -> None:
             "Dense layer: no gradient flows through your layer. Return the input tensor itself."
         )
     _passed(name, len(input_shapes) + 1)
+
+
+# --- notebook 02 -----------------------------------------------------------------------
+
+
+# --- notebook 03 -----------------------------------------------------------------------

@@ -638,3 +638,9 @@ def test_notebook_01_checks_refuse_a_non_callable_answer(check, answer, type_nam
     message = f"The answer to {name!r} must be a function. Received: {answer!r} of type {type_name}"
     with pytest.raises(TypeError, match=re.escape(message)):
         check(answer)
+
+
+# --- notebook 02 -----------------------------------------------------------------------
+
+
+# --- notebook 03 -----------------------------------------------------------------------

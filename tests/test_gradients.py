@@ -1,0 +1,209 @@
+"""helpers.gradients: autodiff on the current backend, checked against hand-computed values and
+finite differences, on every backend (the slow tests run one subprocess per backend)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+import helpers
+from helpers import gradients
+
+BACKENDS = ("tensorflow", "jax", "torch")
+
+
+def tiny_model(seed: int = 0) -> keras.Model:
+    helpers.seed_everything(seed)
+    inputs = keras.Input(shape=(2,))
+    hidden = keras.layers.Dense(3, activation="tanh", name="hidden")(inputs)
+    outputs = keras.layers.Dense(1, name="out")(hidden)
+    return keras.Model(inputs, outputs)
+
+
+X = np.array([[0.5, -1.0], [1.5, 0.25], [-0.3, 0.8]], dtype="float32")
+Y = np.array([[1.0], [-1.0], [0.5]], dtype="float32")
+
+
+# --- elementwise_derivative and numerical_derivative ----------------------------------
+
+
+def test_elementwise_derivative_of_square_is_twice_x():
+    x = np.array([1.0, -2.0, 0.5], dtype="float32")
+    np.testing.assert_allclose(gradients.elementwise_derivative(ops.square, x), 2 * x)
+
+
+def test_elementwise_derivative_of_sigmoid_matches_the_formula():
+    x = np.linspace(-4, 4, 9).astype("float32")
+    sigmoid = 1 / (1 + np.exp(-x))
+    np.testing.assert_allclose(
+        gradients.elementwise_derivative(ops.sigmoid, x), sigmoid * (1 - sigmoid), atol=1e-6
+    )
+
+
+def test_elementwise_derivative_keeps_the_shape():
+    x = np.ones((2, 3), dtype="float32")
+    assert gradients.elementwise_derivative(ops.tanh, x).shape == (2, 3)
+
+
+def test_numerical_derivative_agrees_where_smooth_and_not_at_a_kink():
+    x = np.array([-1.0, 0.0005, 1.0], dtype="float32")
+    numerical = gradients.numerical_derivative(ops.relu, x)
+    exact = gradients.elementwise_derivative(ops.relu, x)
+    assert numerical.dtype == np.float64
+    np.testing.assert_allclose(numerical[[0, 2]], exact[[0, 2]], atol=1e-3)
+    # 0.0005 is closer to the kink than epsilon: the difference quotient is 0.75, not 1.
+    assert abs(numerical[1] - exact[1]) > 0.2
+
+
+def test_constant_function_gives_zero_derivative():
+    x = np.array([1.0, 2.0], dtype="float32")
+    derivative = gradients.elementwise_derivative(lambda t: ops.stop_gradient(t) * 3.0, x)
+    np.testing.assert_array_equal(derivative, [0.0, 0.0])
+
+
+@pytest.mark.parametrize("function", [42, "relu", None])
+def test_derivatives_reject_a_non_callable(function):
+    for derivative in (gradients.elementwise_derivative, gradients.numerical_derivative):
+        with pytest.raises(TypeError, match=r"`function` must be callable\. Received: function="):
+            derivative(function, np.ones(2, dtype="float32"))
+
+
+def test_elementwise_derivative_rejects_integer_points():
+    with pytest.raises(TypeError, match=r"floating-point numbers.*Received dtype int32"):
+        gradients.elementwise_derivative(ops.square, np.array([1, 2], dtype="int32"))
+
+
+@pytest.mark.parametrize(
+    ("epsilon", "error"),
+    [
+        (0.0, ValueError),
+        (-1e-3, ValueError),
+        (float("nan"), ValueError),
+        ("0.1", TypeError),
+        (True, TypeError),
+    ],
+)
+def test_numerical_derivative_rejects_a_bad_epsilon(epsilon, error):
+    with pytest.raises(error, match="Received: epsilon="):
+        gradients.numerical_derivative(ops.square, np.ones(2), epsilon=epsilon)
+
+
+# --- value_and_grads ------------------------------------------------------------------
+
+
+def test_value_and_grads_of_a_linear_model_matches_hand_computation():
+    """y_pred = x w + b with MSE: dL/dw = 2/n x^T (y_pred - y), dL/db = 2/n sum(y_pred - y)."""
+    layer = keras.layers.Dense(1, kernel_initializer="ones", bias_initializer="zeros")
+    layer.build((None, 2))
+    loss, (kernel_gradient, bias_gradient) = gradients.value_and_grads(
+        layer, keras.losses.MeanSquaredError(), X, Y
+    )
+    residual = X @ np.ones((2, 1)) - Y
+    assert loss == pytest.approx(float(np.mean(residual**2)), rel=1e-6)
+    np.testing.assert_allclose(kernel_gradient, 2 / 3 * X.T @ residual, rtol=1e-5)
+    np.testing.assert_allclose(bias_gradient, [2 / 3 * residual.sum()], rtol=1e-5)
+
+
+def test_value_and_grads_matches_finite_differences_and_changes_nothing():
+    model = tiny_model()
+    loss_fn = keras.losses.MeanSquaredError()
+    before = [variable.numpy().copy() for variable in model.trainable_variables]
+    loss, grads = gradients.value_and_grads(model, loss_fn, X, Y)
+    assert [g.shape for g in grads] == [tuple(v.shape) for v in model.trainable_variables]
+    kernel = model.trainable_variables[0]
+    epsilon = 1e-2
+    for index in [(0, 0), (1, 2)]:
+        shifted = []
+        for sign in (1, -1):
+            values = before[0].copy()
+            values[index] += sign * epsilon
+            kernel.assign(values)
+            shifted.append(float(ops.convert_to_numpy(loss_fn(Y, model(X)))))
+        kernel.assign(before[0])
+        numerical = (shifted[0] - shifted[1]) / (2 * epsilon)
+        assert grads[0][index] == pytest.approx(numerical, rel=1e-2, abs=1e-4)
+    for variable, value in zip(model.trainable_variables, before, strict=True):
+        np.testing.assert_array_equal(variable.numpy(), value)
+    assert loss == pytest.approx(float(ops.convert_to_numpy(loss_fn(Y, model(X)))), rel=1e-6)
+
+
+def test_value_and_grads_gives_zeros_for_a_variable_cut_off_by_stop_gradient():
+    inputs = keras.Input(shape=(2,))
+    frozen = keras.layers.Dense(2, name="frozen")(inputs)
+    outputs = keras.layers.Dense(1, name="head")(keras.layers.Lambda(ops.stop_gradient)(frozen))
+    model = keras.Model(inputs, outputs)
+    _, grads = gradients.value_and_grads(model, keras.losses.MeanSquaredError(), X, Y)
+    frozen_kernel, frozen_bias, head_kernel, _ = grads
+    np.testing.assert_array_equal(frozen_kernel, np.zeros((2, 2)))
+    np.testing.assert_array_equal(frozen_bias, np.zeros(2))
+    assert np.abs(head_kernel).sum() > 0
+
+
+@pytest.mark.parametrize("model", [None, "model", keras.losses.MeanSquaredError()])
+def test_value_and_grads_rejects_a_non_model(model):
+    with pytest.raises(
+        TypeError, match=r"must be a keras\.Model or keras\.layers\.Layer\. Received"
+    ):
+        gradients.value_and_grads(model, keras.losses.MeanSquaredError(), X, Y)
+
+
+def test_value_and_grads_rejects_a_non_callable_loss():
+    with pytest.raises(TypeError, match=r"`loss_fn` must be callable\. Received: loss_fn='mse'"):
+        gradients.value_and_grads(tiny_model(), "mse", X, Y)
+
+
+def test_value_and_grads_rejects_an_unbuilt_model():
+    with pytest.raises(ValueError, match="is not built yet"):
+        gradients.value_and_grads(keras.layers.Dense(1), keras.losses.MeanSquaredError(), X, Y)
+
+
+def test_value_and_grads_rejects_a_per_sample_loss():
+    with pytest.raises(ValueError, match=r"must return a scalar.*shape \(3,\)"):
+        gradients.value_and_grads(tiny_model(), keras.losses.mean_squared_error, X, Y)
+
+
+# --- every backend ---------------------------------------------------------------------
+
+SCRIPT = """
+import json, numpy as np, keras
+from keras import ops
+from helpers import gradients
+layer = keras.layers.Dense(1, kernel_initializer="ones", bias_initializer="zeros")
+layer.build((None, 2))
+x = np.array([[0.5, -1.0], [1.5, 0.25], [-0.3, 0.8]], dtype="float32")
+y = np.array([[1.0], [-1.0], [0.5]], dtype="float32")
+loss, grads = gradients.value_and_grads(layer, keras.losses.MeanSquaredError(), x, y)
+points = np.linspace(-3, 3, 7).astype("float32")
+print(json.dumps({
+    "loss": loss,
+    "grads": [g.tolist() for g in grads],
+    "swish": gradients.elementwise_derivative(lambda t: t * ops.sigmoid(t), points).tolist(),
+    "numerical": gradients.numerical_derivative(lambda t: t * ops.sigmoid(t), points).tolist(),
+}))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_every_backend_gives_the_same_gradients(backend):
+    result = subprocess.run(
+        [sys.executable, "-c", SCRIPT],
+        env={**os.environ, "KERAS_BACKEND": backend},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    residual = X @ np.ones((2, 1)) - Y
+    assert report["loss"] == pytest.approx(float(np.mean(residual**2)), rel=1e-6)
+    np.testing.assert_allclose(report["grads"][0], 2 / 3 * X.T @ residual, rtol=1e-5)
+    np.testing.assert_allclose(report["grads"][1], [2 / 3 * residual.sum()], rtol=1e-5)
+    np.testing.assert_allclose(report["swish"], report["numerical"], atol=1e-3)
