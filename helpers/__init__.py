@@ -5,6 +5,7 @@ One module per concern:
     helpers.env        backend, versions, devices, and seed_everything()
     helpers.data       small deterministic synthetic data sets (nothing is downloaded)
     helpers.gradients  gradients and derivatives on every backend, and finite differences
+    helpers.widgets    interactive figures (sliders) that fall back to a picture
     helpers.checks     automatic checks for the exercises
 
 `import helpers` does not import Keras: set KERAS_BACKEND, import Keras, then use the helpers.
