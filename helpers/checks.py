@@ -414,4 +414,405 @@ def check_shape_logger(shape_logger_class: object) -> None:
 # --- notebook 02 -----------------------------------------------------------------------
 
 
+def check_mish(mish: object) -> None:
+    """Exercise 02.1: ``mish(x) = x * tanh(softplus(x))`` with ``keras.ops``.
+
+    The answer's values *and* its derivative (by the backend's autodiff, as training would
+    compute it) are compared with NumPy at points from -20 to 20, where a naive softplus
+    ``log(1 + exp(x))`` overflows. It must also accept a symbolic ``keras.Input``.
+    """
+    import keras
+
+    from helpers.gradients import elementwise_derivative
+
+    name = "mish"
+    function = _require_callable(name, mish)
+    x64 = np.array([-20.0, -3.0, -1.0, -0.5, 0.0, 0.3, 1.0, 2.5, 20.0, 100.0])
+    softplus = np.logaddexp(0.0, x64)
+    expected = x64 * np.tanh(softplus)
+    sigmoid = 1.0 / (1.0 + np.exp(-x64))
+    expected_slope = np.tanh(softplus) + x64 * sigmoid * (1.0 - np.tanh(softplus) ** 2)
+    x = keras.ops.convert_to_tensor(x64.astype("float32"))
+    received = _to_numpy(name, function(x))
+    _check_shape(name, received, x64.shape, "an activation is element-wise")
+    if not np.all(np.isfinite(received)):
+        raise ExerciseFailed(
+            f"{name}: returned inf or nan at x={x64[~np.isfinite(received)].tolist()}. "
+            "log(1 + exp(x)) overflows for large x: use ops.softplus."
+        )
+    if not np.allclose(received, expected, rtol=1e-4, atol=1e-5):
+        raise ExerciseFailed(
+            f"{name}: wrong values at x={x64.tolist()}: expected "
+            f"{np.round(expected, 4).tolist()}, received {np.round(received, 4).tolist()}."
+        )
+    try:
+        slope = elementwise_derivative(function, x)
+    except Exception as error:  # e.g. NumPy code under JAX's tracer
+        raise ExerciseFailed(
+            f"{name}: the backend could not differentiate it ({type(error).__name__}). "
+            "Write it with keras.ops only, no NumPy."
+        ) from error
+    slope = np.asarray(slope, dtype="float64")
+    if not np.all(np.isfinite(slope)):
+        raise ExerciseFailed(
+            f"{name}: the values are right but the derivative is inf or nan at "
+            f"x={x64[~np.isfinite(slope)].tolist()}: exp(x) overflows inside the gradient of "
+            "log(1 + exp(x)). Use ops.softplus, which is written to stay finite."
+        )
+    if not np.allclose(slope, expected_slope, rtol=1e-3, atol=1e-4):
+        raise ExerciseFailed(
+            f"{name}: the values are right but the derivative is not: expected "
+            f"{np.round(expected_slope, 3).tolist()}, autodiff gives "
+            f"{np.round(slope, 3).tolist()}. Training would see no (or a wrong) gradient: "
+            "do not convert to NumPy or stop the gradient."
+        )
+    try:
+        output = function(keras.Input(shape=(3,)))
+    except Exception as error:  # whatever breaks on a symbolic tensor
+        raise ExerciseFailed(
+            f"{name}: it must also work on a symbolic keras.Input, as in a model, but it "
+            f"raised {type(error).__name__}. Use keras.ops."
+        ) from error
+    if not keras.backend.is_keras_tensor(output) or tuple(output.shape) != (None, 3):
+        raise ExerciseFailed(
+            f"{name}: on keras.Input(shape=(3,)) it must return a symbolic tensor of shape "
+            f"(None, 3). Received: {output!r}"
+        )
+    _passed(name, 3)
+
+
+def _require_layer_class(name: str, answer: object) -> type:
+    import keras
+
+    if not (isinstance(answer, type) and issubclass(answer, keras.layers.Layer)):
+        instance_hint = (
+            f" Pass the class itself, not an instance: {name}, not {name}(...)."
+            if isinstance(answer, keras.layers.Layer)
+            else ""
+        )
+        raise TypeError(
+            f"The answer to {name!r} must be a subclass of keras.layers.Layer.{instance_hint} "
+            f"Received: {answer!r} of type {type(answer).__name__}"
+        )
+    return answer
+
+
+def check_scaled_tanh(scaled_tanh_class: object) -> None:
+    """Exercise 02.2: a serializable learnable activation ``ScaledTanh(initial_scale=1.0)``.
+
+    ``ScaledTanh(initial_scale=s)`` computes ``scale * tanh(x)`` with one trainable scalar
+    weight ``scale`` that starts at ``s``. Checked: the values, that ``scale`` is the layer's
+    only trainable weight and gets a gradient, that ``get_config``/``from_config`` keep
+    ``initial_scale``, and that a model using it survives ``save`` / ``load_model`` to a
+    ``.keras`` file (which needs ``@keras.saving.register_keras_serializable``) with the
+    trained value of ``scale`` and identical predictions.
+    """
+    import os
+    import tempfile
+
+    import keras
+
+    name = "ScaledTanh"
+    layer_class = _require_layer_class(name, scaled_tanh_class)
+    x = np.linspace(-2.0, 2.0, 6, dtype="float32").reshape(2, 3)
+    for initial_scale in (0.5, 2.0):
+        try:
+            layer = layer_class(initial_scale=initial_scale)
+        except Exception as error:  # any failure to construct
+            raise ExerciseFailed(
+                f"{name}: {name}(initial_scale={initial_scale}) raised "
+                f"{type(error).__name__}: {error}"
+            ) from error
+        received = _to_numpy(name, layer(keras.ops.convert_to_tensor(x)))
+        expected = initial_scale * np.tanh(x)
+        if received.shape != x.shape or not np.allclose(received, expected, atol=1e-5):
+            raise ExerciseFailed(
+                f"{name}(initial_scale={initial_scale}) must compute scale * tanh(x) with scale "
+                f"starting at {initial_scale}: expected {np.round(expected, 3).tolist()}, "
+                f"received {np.round(received, 3).tolist()}."
+            )
+        if len(layer.trainable_weights) != 1 or tuple(layer.trainable_weights[0].shape) != ():
+            raise ExerciseFailed(
+                f"{name}: the layer must have exactly one trainable weight, a scalar (shape "
+                f"()). Received trainable weights of shapes "
+                f"{[tuple(weight.shape) for weight in layer.trainable_weights]}."
+            )
+        config = layer.get_config()
+        if config.get("initial_scale") != initial_scale:
+            raise ExerciseFailed(
+                f"{name}: get_config() must hold initial_scale={initial_scale} (add it to the "
+                f"dict from super().get_config()). Received: {config!r}"
+            )
+        copy = layer_class.from_config(config)
+        copied = _to_numpy(name, copy(keras.ops.convert_to_tensor(x)))
+        if not np.allclose(copied, expected, atol=1e-5):
+            raise ExerciseFailed(
+                f"{name}: a copy made by from_config(get_config()) computes other values: "
+                "__init__ must store initial_scale and build() must use it."
+            )
+
+    from helpers.env import seed_everything
+
+    seed_everything(0)  # keras.utils.set_random_seed would import TensorFlow on any backend
+    model = keras.Sequential(
+        [keras.Input(shape=(3,)), keras.layers.Dense(3), layer_class(initial_scale=0.5)]
+    )
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), loss="mse")
+    model.fit(x, 3.0 * np.ones_like(x), epochs=3, verbose=0)
+    activation = model.layers[-1]
+    trained = float(_to_numpy(name, activation.trainable_weights[0]))
+    if np.isclose(trained, 0.5):
+        raise ExerciseFailed(
+            f"{name}: after training towards targets of 3, scale is still 0.5: it gets no "
+            "gradient. Create it with add_weight(..., trainable=True) and use it in call()."
+        )
+    from helpers.saving import keep_tensorflow_unloaded
+
+    with keep_tensorflow_unloaded(), tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "scaled_tanh.keras")
+        model.save(path)
+        try:
+            loaded = keras.saving.load_model(path)
+        except Exception as error:  # unregistered class, missing config, ...
+            raise ExerciseFailed(
+                f"{name}: a model using it was saved but could not be loaded "
+                f"({type(error).__name__}). Decorate the class with "
+                "@keras.saving.register_keras_serializable(package=...) and give it a "
+                "get_config() that returns initial_scale."
+            ) from error
+    if type(loaded.layers[-1]) is not layer_class:
+        raise ExerciseFailed(
+            f"{name}: the loaded model's last layer is a {type(loaded.layers[-1]).__name__}, "
+            f"not your {name}: register the class you are checking."
+        )
+    loaded_scale = float(_to_numpy(name, loaded.layers[-1].trainable_weights[0]))
+    same = np.allclose(
+        _to_numpy(name, model(x)), _to_numpy(name, loaded(x)), atol=1e-6
+    ) and np.isclose(loaded_scale, trained)
+    if not same:
+        raise ExerciseFailed(
+            f"{name}: after save and load, scale is {loaded_scale:.4f} instead of the trained "
+            f"{trained:.4f}: create the weight in build() with self.add_weight, so Keras saves it."
+        )
+    _passed(name, 4)
+
+
+def check_unit_interval(unit_interval_class: object) -> None:
+    """Exercise 02.3: a constraint ``UnitInterval()`` that keeps a weight in ``[0, 1]``.
+
+    ``UnitInterval`` must subclass ``keras.constraints.Constraint``; calling an instance on a
+    tensor clips it to ``[0, 1]`` (values inside are unchanged). Used as the ``constraint`` of
+    a learnable slope and trained with a gradient that pushes the slope far outside, the slope
+    must stay in ``[0, 1]`` on every step.
+    """
+    import keras
+
+    name = "UnitInterval"
+    if not (
+        isinstance(unit_interval_class, type)
+        and issubclass(unit_interval_class, keras.constraints.Constraint)
+    ):
+        instance_hint = (
+            " Pass the class itself, not an instance: UnitInterval, not UnitInterval()."
+            if isinstance(unit_interval_class, keras.constraints.Constraint)
+            else ""
+        )
+        raise TypeError(
+            f"The answer to {name!r} must be a subclass of keras.constraints.Constraint."
+            f"{instance_hint} Received: {unit_interval_class!r} of type "
+            f"{type(unit_interval_class).__name__}"
+        )
+    try:
+        constraint = unit_interval_class()
+    except Exception as error:  # any failure to construct
+        raise ExerciseFailed(
+            f"{name}: {name}() raised {type(error).__name__}: {error}. It needs no arguments."
+        ) from error
+    weights = np.array([-3.0, -0.1, 0.0, 0.25, 0.5, 1.0, 1.5, 40.0], dtype="float32")
+    received = _to_numpy(name, constraint(keras.ops.convert_to_tensor(weights)))
+    expected = np.clip(weights, 0.0, 1.0)
+    _check_shape(name, received, weights.shape, "same shape as the weight")
+    if not np.allclose(received, expected, atol=1e-6):
+        raise ExerciseFailed(
+            f"{name}: for weights {weights.tolist()} expected {expected.tolist()}, received "
+            f"{np.round(received, 4).tolist()}. Clip to [0, 1]; leave values inside unchanged."
+        )
+
+    class Slope(keras.layers.Layer):
+        def build(self, input_shape):
+            self.slope = self.add_weight(
+                shape=(), initializer=keras.initializers.Constant(0.5), constraint=constraint
+            )
+
+        def call(self, inputs):
+            return self.slope * inputs
+
+    for target in (10.0, -10.0):  # push the slope far above 1, then far below 0
+        layer = Slope()
+        model = keras.Sequential([keras.Input(shape=(1,)), layer])
+        model.compile(optimizer=keras.optimizers.SGD(learning_rate=1.0), loss="mse")
+        x = np.ones((4, 1), dtype="float32")
+        try:
+            model.fit(x, target * x, epochs=3, verbose=0)
+        except Exception as error:  # e.g. NumPy inside compiled training
+            raise ExerciseFailed(
+                f"{name}: training with the constraint failed ({type(error).__name__}). "
+                "Write __call__ with keras.ops only."
+            ) from error
+        slope = float(_to_numpy(name, layer.slope))
+        if not 0.0 <= slope <= 1.0:
+            raise ExerciseFailed(
+                f"{name}: trained towards a slope of {target}, the slope ended at {slope:.3f}, "
+                "outside [0, 1]."
+            )
+    _passed(name, 3)
+
+
 # --- notebook 03 -----------------------------------------------------------------------
+
+
+def check_scale_gradient(scale_gradient: object) -> None:
+    """Exercise 03.1: ``scale_gradient(x, factor)``: identity forward, gradient times ``factor``.
+
+    The forward pass must return ``x`` unchanged; the gradient flowing back must be the
+    upstream gradient multiplied by ``factor`` (so a non-uniform upstream is used, and factors
+    that are negative, zero and fractional).
+    """
+    import keras
+
+    from helpers import gradients
+
+    name = "scale_gradient"
+    function = _require_callable(name, scale_gradient)
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(2, 3)).astype("float32")
+    upstream = rng.uniform(0.5, 2.0, size=(2, 3)).astype("float32")
+    upstream_tensor = keras.ops.convert_to_tensor(upstream)
+    factors = [0.5, -1.0, 3.0, 0.0]
+    for factor in factors:
+        received = _to_numpy(name, function(keras.ops.convert_to_tensor(x), factor))
+        _check_shape(name, received, x.shape, "the forward pass returns x unchanged")
+        if not np.allclose(received, x, atol=1e-6):
+            raise ExerciseFailed(
+                f"{name}: with factor={factor} the forward pass changed x (max change "
+                f"{np.abs(received - x).max():.3g}). Only the gradient is scaled: return x itself "
+                "from the forward function."
+            )
+        try:
+            derivative = gradients.elementwise_derivative(
+                lambda t, factor=factor: keras.ops.multiply(function(t, factor), upstream_tensor), x
+            )
+        except Exception as error:  # whatever the backend's autodiff raised
+            raise ExerciseFailed(
+                f"{name}: differentiating it raised {type(error).__name__}: {error}. Use "
+                "@keras.ops.custom_gradient with `def grad(*args, upstream=None)` and return one "
+                "gradient of x's shape."
+            ) from error
+        expected = factor * upstream
+        if derivative.shape != x.shape or not np.allclose(derivative, expected, atol=1e-5):
+            raise ExerciseFailed(
+                f"{name}: with factor={factor} and an upstream gradient "
+                f"{np.round(upstream[0], 3).tolist()} (first row), the gradient for x should be "
+                f"{np.round(expected[0], 3).tolist()}, but it is "
+                f"{np.round(np.asarray(derivative).reshape(-1)[:3], 3).tolist()}. The grad "
+                "function must return upstream * factor."
+            )
+    _passed(name, len(factors))
+
+
+def check_clip_by_norm(clip_by_norm: object) -> None:
+    """Exercise 03.2: ``clip_by_norm(tensor, max_norm)`` for a single tensor.
+
+    Rescales the whole tensor so that its L2 norm (over all its entries) is at most
+    ``max_norm``; a tensor already within the limit, including an all-zero one, comes back
+    unchanged (and without NaN).
+    """
+    import keras
+
+    name = "clip_by_norm"
+    function = _require_callable(name, clip_by_norm)
+    cases = [
+        ("a vector of norm 5", np.array([3.0, -4.0]), 1.0),
+        ("a vector of norm 5, limit 10", np.array([3.0, -4.0]), 10.0),
+        ("a 2x2 matrix of norm 10", np.array([[6.0, 0.0], [0.0, 8.0]]), 2.0),
+        ("an all-zero tensor", np.zeros((2, 3)), 1.0),
+        ("a 3-D tensor", np.arange(-6.0, 6.0).reshape(2, 3, 2), 4.0),
+    ]
+    for description, tensor, max_norm in cases:
+        tensor = tensor.astype("float32")
+        norm = np.sqrt(np.sum(tensor**2))
+        expected = tensor * min(1.0, max_norm / norm) if norm > 0 else tensor
+        received = _to_numpy(name, function(keras.ops.convert_to_tensor(tensor), max_norm))
+        _check_shape(name, received, tensor.shape, "clipping keeps the shape")
+        if not np.all(np.isfinite(received)):
+            raise ExerciseFailed(
+                f"{name}: returned NaN or inf for {description}. A tensor whose norm is 0 is "
+                "within any limit: avoid dividing by a zero norm (e.g. ops.maximum(norm, "
+                "max_norm))."
+            )
+        if not np.allclose(received, expected, atol=1e-5):
+            received_norm = float(np.sqrt(np.sum(received**2)))
+            raise ExerciseFailed(
+                f"{name}: wrong result for {description} with max_norm={max_norm}: expected "
+                f"norm {min(norm, max_norm):.3f} with the direction unchanged, got norm "
+                f"{received_norm:.3f}. Take one norm over all entries, and only shrink "
+                "tensors whose norm is above max_norm (never clip entries one by one)."
+            )
+    _passed(name, len(cases))
+
+
+def check_kernel_gradient_norms(kernel_gradient_norms: object) -> None:
+    """Exercise 03.3: ``kernel_gradient_norms(model, x, y)``, the vanishing-gradient detector.
+
+    Returns the L2 norm of the gradient of the mean squared error for each Dense kernel, from
+    the first layer to the last (biases left out), as a list of floats. Compared with
+    ``helpers.gradients.value_and_grads`` on a deep sigmoid MLP and a shallow ReLU one.
+    """
+    import keras
+
+    from helpers import gradients
+    from helpers.env import seed_everything
+
+    name = "kernel_gradient_norms"
+    function = _require_callable(name, kernel_gradient_norms)
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(16, 4)).astype("float32")
+    y = rng.normal(size=(16, 1)).astype("float32")
+    cases = [("sigmoid", 5), ("relu", 2)]
+    for activation, depth in cases:
+        seed_everything(depth)  # not keras.utils.set_random_seed: it imports TensorFlow
+        layers = [keras.layers.Dense(8, activation=activation) for _ in range(depth)]
+        model = keras.Sequential([keras.Input(shape=(4,)), *layers, keras.layers.Dense(1)])
+        _, grads = gradients.value_and_grads(model, keras.losses.MeanSquaredError(), x, y)
+        expected = [
+            float(np.linalg.norm(gradient))
+            for variable, gradient in zip(model.trainable_variables, grads, strict=True)
+            if variable.path.endswith("kernel")
+        ]
+        received = function(model, x, y)
+        try:
+            received = [float(value) for value in received]
+        except (TypeError, ValueError) as error:
+            raise ExerciseFailed(
+                f"{name}: must return a list of numbers, one per Dense kernel. "
+                f"Received: {received!r}"
+            ) from error
+        if len(received) != len(expected):
+            raise ExerciseFailed(
+                f"{name}: a model with {len(expected)} Dense layers has {len(expected)} kernels, "
+                f"but {len(received)} norms came back. Leave the biases out "
+                "(keep variables whose path ends with 'kernel')."
+            )
+        if not np.allclose(received, expected, rtol=1e-3, atol=1e-7):
+            hint = (
+                " They are in reverse order: go from the first layer to the last."
+                if np.allclose(received[::-1], expected, rtol=1e-3, atol=1e-7)
+                else " Use the L2 norm (square root of the sum of squares) of each kernel's "
+                "gradient of the mean squared error."
+            )
+            raise ExerciseFailed(
+                f"{name}: for a {depth + 1}-layer {activation} MLP expected "
+                f"{np.round(expected, 6).tolist()}, received {np.round(received, 6).tolist()}."
+                + hint
+            )
+    _passed(name, len(cases))

@@ -7,7 +7,8 @@ that machinery once, behind portable signatures:
 - :func:`value_and_grads` - a model's loss and one gradient per trainable variable;
 - :func:`elementwise_derivative` - the derivative of an element-wise function, e.g. an
   activation, at many points at once;
-- :func:`numerical_derivative` - the same by central finite differences, to check the first.
+- :func:`numerical_derivative` - the same by central finite differences, to check the first;
+- :func:`max_gradient_error` - the largest gap between the two: a gradient check.
 
 Results come back as NumPy arrays, so they print and compare the same on every backend.
 A variable or input that does not influence the loss gets a gradient of zeros (TensorFlow and
@@ -96,8 +97,11 @@ def value_and_grads(
 
     Raises:
         TypeError: if ``model`` is not a Keras layer or ``loss_fn`` is not callable.
-        ValueError: if the model is not built, or the loss is not a scalar.
+        ValueError: if the model is not built or has no trainable variables, if ``x`` and
+            ``y`` hold different numbers of samples, or if the loss is not a scalar.
     """
+    import inspect
+
     import keras
 
     if not isinstance(model, keras.layers.Layer):
@@ -111,13 +115,33 @@ def value_and_grads(
             f"The model {model.name!r} is not built yet, so it has no weights to differentiate. "
             "Call it once on a batch (or give it a keras.Input) first."
         )
+    if not model.trainable_variables:
+        raise ValueError(
+            f"The model {model.name!r} has no trainable variables, so there is no gradient to "
+            f"compute. Received a model with {len(model.non_trainable_variables)} "
+            "non-trainable variable(s) and none trainable: is `trainable` False, or does it "
+            "have no weights at all?"
+        )
     x = keras.ops.convert_to_tensor(x)
     y = keras.ops.convert_to_tensor(y)
+    x_shape, y_shape = tuple(keras.ops.shape(x)), tuple(keras.ops.shape(y))
+    if not x_shape or not y_shape or x_shape[0] != y_shape[0]:
+        raise ValueError(
+            "`x` and `y` must hold the same number of samples (their first dimension). "
+            f"Received: x of shape {x_shape} and y of shape {y_shape}"
+        )
     trainable = [variable.value for variable in model.trainable_variables]
     non_trainable = [variable.value for variable in model.non_trainable_variables]
+    # Pass `training` only to a call() that takes it (Keras' layers do; many custom ones don't).
+    parameters = inspect.signature(model.call).parameters.values()
+    takes_training = any(
+        parameter.name == "training" or parameter.kind is inspect.Parameter.VAR_KEYWORD
+        for parameter in parameters
+    )
+    options = {"training": training} if takes_training else {}
 
     def loss_of(trainable_values: list[Any]) -> Any:
-        y_pred, _ = model.stateless_call(trainable_values, non_trainable, x, training=training)
+        y_pred, _ = model.stateless_call(trainable_values, non_trainable, x, **options)
         loss = loss_fn(y, y_pred)
         if tuple(keras.ops.shape(loss)) != ():
             raise ValueError(
@@ -203,3 +227,47 @@ def numerical_derivative(
         return np.asarray(keras.ops.convert_to_numpy(function(tensor)), dtype="float64")
 
     return (evaluate(points + epsilon) - evaluate(points - epsilon)) / (2 * epsilon)
+
+
+def max_gradient_error(function: Callable[[Any], Any], x: Any, *, epsilon: float = 1e-3) -> float:
+    """Gradient check: the largest gap between autodiff and finite differences at ``x``.
+
+    Compares :func:`elementwise_derivative` (what backpropagation will use, custom gradients
+    included) with :func:`numerical_derivative` (what the forward pass actually does).
+
+    How big a gap is a bug: the function runs in float32, whose values carry a relative
+    round-off of about ``6e-8``; dividing a difference of two such values by ``2 * epsilon``
+    turns that into an error of about ``1e-7 * |f(x)| / epsilon`` (``1e-4`` for values near
+    1 and the default ``epsilon=1e-3``), while the truncation error of central differences
+    is about ``epsilon**2 * |f'''(x)| / 6`` (``1e-7``). So for smooth functions of moderate
+    size the result is below ``1e-3``; ``1e-2`` is a safe tolerance. Near a kink or a step
+    (closer than ``epsilon``), and wherever a custom gradient deliberately differs from the
+    derivative (clipping, reversal, straight-through), the gap is of order 1.
+
+    Args:
+        function: an element-wise function written with ``keras.ops``.
+        x: the points (floats).
+        epsilon: the finite-difference half-width, a finite number > 0.
+
+    Returns:
+        ``max |autodiff - numerical|`` over all points, as a Python float.
+
+    Raises:
+        TypeError: if ``function`` is not callable or ``epsilon`` is not a number.
+        ValueError: if ``epsilon`` is not > 0, or ``function`` changes the shape.
+
+    Example:
+        >>> max_gradient_error(keras.ops.tanh, np.linspace(-2, 2, 9)) < 1e-2
+        True
+    """
+    import keras
+
+    numerical = numerical_derivative(function, x, epsilon=epsilon)  # validates its arguments
+    points = np.asarray(keras.ops.convert_to_numpy(x), dtype=keras.config.floatx())
+    exact = elementwise_derivative(function, points)
+    if numerical.shape != points.shape:
+        raise ValueError(
+            "`function` must be element-wise (output shape = input shape). "
+            f"Received outputs of shape {numerical.shape} for an input of shape {points.shape}"
+        )
+    return float(np.max(np.abs(exact.astype("float64") - numerical)))

@@ -643,4 +643,390 @@ def test_notebook_01_checks_refuse_a_non_callable_answer(check, answer, type_nam
 # --- notebook 02 -----------------------------------------------------------------------
 
 
+def mish_correct(x):
+    return x * keras.ops.tanh(keras.ops.softplus(x))
+
+
+def mish_with_log1p_softplus(x):
+    return x * keras.ops.tanh(keras.ops.log1p(keras.ops.exp(-keras.ops.abs(x))) + keras.ops.relu(x))
+
+
+def mish_naive_softplus(x):
+    return x * keras.ops.tanh(keras.ops.log(1.0 + keras.ops.exp(x)))
+
+
+def mish_without_softplus(x):
+    return x * keras.ops.tanh(x)
+
+
+def mish_swish(x):
+    return x * keras.ops.sigmoid(x)
+
+
+def mish_numpy(x):
+    values = np.asarray(keras.ops.convert_to_numpy(x))
+    return keras.ops.convert_to_tensor(values * np.tanh(np.logaddexp(0.0, values)))
+
+
+def mish_stop_gradient(x):
+    return keras.ops.stop_gradient(mish_correct(x))
+
+
+def mish_reduces(x):
+    return keras.ops.sum(mish_correct(x))
+
+
+@pytest.mark.parametrize("answer", [mish_correct, mish_with_log1p_softplus])
+def test_check_mish_accepts_a_correct_answer(answer, capsys):
+    checks.check_mish(answer)
+    assert capsys.readouterr().out.splitlines() == ["mish: passed (3 cases)"]
+
+
+@pytest.mark.parametrize(
+    ("answer", "match"),
+    [
+        pytest.param(mish_naive_softplus, "derivative is inf or nan", id="naive-softplus"),
+        pytest.param(mish_without_softplus, "wrong values", id="no-softplus"),
+        pytest.param(mish_swish, "wrong values", id="swish"),
+        pytest.param(mish_numpy, "derivative is not|could not differentiate", id="numpy"),
+        pytest.param(
+            mish_stop_gradient,
+            "derivative is not",
+            id="stop-gradient",
+            marks=pytest.mark.filterwarnings("ignore::UserWarning"),
+        ),
+        pytest.param(mish_reduces, r"output must have shape \(10,\)", id="reduces"),
+    ],
+)
+def test_check_mish_rejects_a_wrong_answer(answer, match, capsys):
+    with pytest.raises(checks.ExerciseFailed, match=match) as failure:
+        checks.check_mish(answer)
+    assert str(failure.value).startswith("mish")
+    assert "passed" not in capsys.readouterr().out
+
+
+@keras.saving.register_keras_serializable(package="test_checks_02")
+class ScaledTanhCorrect(keras.layers.Layer):
+    def __init__(self, initial_scale=1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.initial_scale = initial_scale
+
+    def build(self, input_shape):
+        self.scale = self.add_weight(
+            shape=(), initializer=keras.initializers.Constant(self.initial_scale)
+        )
+
+    def call(self, x):
+        return self.scale * keras.ops.tanh(x)
+
+    def get_config(self):
+        return {**super().get_config(), "initial_scale": self.initial_scale}
+
+
+class ScaledTanhUnregistered(ScaledTanhCorrect):
+    pass
+
+
+@keras.saving.register_keras_serializable(package="test_checks_02")
+class ScaledTanhNoConfig(ScaledTanhCorrect):
+    def get_config(self):
+        return keras.layers.Layer.get_config(self)
+
+
+@keras.saving.register_keras_serializable(package="test_checks_02")
+class ScaledTanhFrozen(ScaledTanhCorrect):
+    def build(self, input_shape):
+        self.scale = self.add_weight(
+            shape=(), initializer=keras.initializers.Constant(self.initial_scale), trainable=False
+        )
+
+
+@keras.saving.register_keras_serializable(package="test_checks_02")
+class ScaledTanhPlainFloat(ScaledTanhCorrect):
+    def build(self, input_shape):
+        self.scale = self.initial_scale
+
+
+@keras.saving.register_keras_serializable(package="test_checks_02")
+class ScaledTanhPerUnit(ScaledTanhCorrect):
+    def build(self, input_shape):
+        self.scale = self.add_weight(
+            shape=(input_shape[-1],), initializer=keras.initializers.Constant(self.initial_scale)
+        )
+
+
+@keras.saving.register_keras_serializable(package="test_checks_02")
+class ScaledTanhIgnoresInitialScale(ScaledTanhCorrect):
+    def build(self, input_shape):
+        self.scale = self.add_weight(shape=(), initializer="ones")
+
+
+def test_check_scaled_tanh_accepts_a_correct_answer(capsys):
+    checks.check_scaled_tanh(ScaledTanhCorrect)
+    assert capsys.readouterr().out.splitlines() == ["ScaledTanh: passed (4 cases)"]
+
+
+@pytest.mark.parametrize(
+    ("answer", "match"),
+    [
+        pytest.param(ScaledTanhUnregistered, "register_keras_serializable", id="unregistered"),
+        pytest.param(ScaledTanhNoConfig, "get_config\\(\\) must hold initial_scale", id="config"),
+        pytest.param(ScaledTanhFrozen, "exactly one trainable weight", id="frozen"),
+        pytest.param(ScaledTanhPlainFloat, "exactly one trainable weight", id="plain-float"),
+        pytest.param(ScaledTanhPerUnit, r"a scalar \(shape", id="per-unit"),
+        pytest.param(ScaledTanhIgnoresInitialScale, "scale starting at 0.5", id="ignores-init"),
+    ],
+)
+def test_check_scaled_tanh_rejects_a_wrong_answer(answer, match, capsys):
+    with pytest.raises(checks.ExerciseFailed, match=match) as failure:
+        checks.check_scaled_tanh(answer)
+    assert str(failure.value).startswith("ScaledTanh")
+    assert "passed" not in capsys.readouterr().out
+
+
+class UnitIntervalCorrect(keras.constraints.Constraint):
+    def __call__(self, w):
+        return keras.ops.clip(w, 0.0, 1.0)
+
+
+class UnitIntervalNonNegOnly(keras.constraints.Constraint):
+    def __call__(self, w):
+        return keras.ops.relu(w)
+
+
+class UnitIntervalSigmoid(keras.constraints.Constraint):
+    def __call__(self, w):
+        return keras.ops.sigmoid(w)
+
+
+class UnitIntervalAbs(keras.constraints.Constraint):
+    def __call__(self, w):
+        return keras.ops.minimum(keras.ops.abs(w), 1.0)
+
+
+class UnitIntervalNeedsArguments(keras.constraints.Constraint):
+    def __init__(self, low, high):
+        self.low, self.high = low, high
+
+    def __call__(self, w):
+        return keras.ops.clip(w, self.low, self.high)
+
+
+def test_check_unit_interval_accepts_a_correct_answer(capsys):
+    checks.check_unit_interval(UnitIntervalCorrect)
+    assert capsys.readouterr().out.splitlines() == ["UnitInterval: passed (3 cases)"]
+
+
+@pytest.mark.parametrize(
+    ("answer", "match"),
+    [
+        pytest.param(UnitIntervalNonNegOnly, r"expected \[0\.0", id="non-negative-only"),
+        pytest.param(UnitIntervalSigmoid, "leave values inside unchanged", id="sigmoid"),
+        pytest.param(UnitIntervalAbs, "received", id="abs"),
+        pytest.param(UnitIntervalNeedsArguments, "needs no arguments", id="arguments"),
+    ],
+)
+def test_check_unit_interval_rejects_a_wrong_answer(answer, match, capsys):
+    with pytest.raises(checks.ExerciseFailed, match=match) as failure:
+        checks.check_unit_interval(answer)
+    assert str(failure.value).startswith("UnitInterval")
+    assert "passed" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("check", "answer", "message"),
+    [
+        (checks.check_mish, 42, "The answer to 'mish' must be a function. Received: 42"),
+        (checks.check_mish, None, "The answer to 'mish' must be a function. Received: None"),
+        (checks.check_scaled_tanh, 42, "must be a subclass of keras.layers.Layer. Received: 42"),
+        (
+            checks.check_scaled_tanh,
+            ScaledTanhCorrect(),
+            "Pass the class itself, not an instance: ScaledTanh, not ScaledTanh(...).",
+        ),
+        (checks.check_unit_interval, np.clip, "subclass of keras.constraints.Constraint."),
+        (
+            checks.check_unit_interval,
+            UnitIntervalCorrect(),
+            "Pass the class itself, not an instance: UnitInterval, not UnitInterval().",
+        ),
+    ],
+)
+def test_notebook_02_checks_refuse_what_is_not_an_answer(check, answer, message):
+    with pytest.raises(TypeError, match=re.escape(message)):
+        check(answer)
+
+
 # --- notebook 03 -----------------------------------------------------------------------
+
+
+def _scaled_identity(gradient_of):
+    """A custom-gradient identity whose backward pass is gradient_of(upstream, factor)."""
+
+    def answer(x, factor):
+        @keras.ops.custom_gradient
+        def forward(x):
+            def grad(*args, upstream=None):
+                if upstream is None:
+                    (upstream,) = args
+                return gradient_of(upstream, factor)
+
+            return x, grad
+
+        return forward(x)
+
+    return answer
+
+
+scale_gradient_correct = _scaled_identity(lambda upstream, factor: upstream * factor)
+scale_gradient_divides = _scaled_identity(lambda upstream, factor: upstream / (factor + 1e-3))
+scale_gradient_ignores_upstream = _scaled_identity(
+    lambda upstream, factor: keras.ops.ones_like(upstream) * factor
+)
+scale_gradient_forgets_factor = _scaled_identity(lambda upstream, factor: upstream)
+
+
+def scale_gradient_with_stop_gradient(x, factor):
+    # Also correct: x * factor in the backward pass, x in the forward pass.
+    scaled = x * factor
+    return scaled + keras.ops.stop_gradient(x - scaled)
+
+
+def scale_gradient_scales_forward(x, factor):
+    return x * factor
+
+
+def scale_gradient_identity(x, factor):
+    return x
+
+
+@pytest.mark.parametrize("answer", [scale_gradient_correct, scale_gradient_with_stop_gradient])
+def test_check_scale_gradient_accepts_correct_answers(answer, capsys):
+    checks.check_scale_gradient(answer)
+    assert capsys.readouterr().out.splitlines() == ["scale_gradient: passed (4 cases)"]
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (scale_gradient_scales_forward, "the forward pass changed x"),
+        (scale_gradient_identity, "must return upstream \\* factor"),
+        (scale_gradient_forgets_factor, "must return upstream \\* factor"),
+        (scale_gradient_ignores_upstream, "must return upstream \\* factor"),
+        (scale_gradient_divides, "must return upstream \\* factor"),
+    ],
+)
+def test_check_scale_gradient_refuses_wrong_answers(answer, message):
+    with pytest.raises(checks.ExerciseFailed, match=message):
+        checks.check_scale_gradient(answer)
+
+
+def clip_by_norm_correct(tensor, max_norm):
+    norm = keras.ops.sqrt(keras.ops.sum(keras.ops.square(tensor)))
+    return tensor * (max_norm / keras.ops.maximum(norm, max_norm))
+
+
+def clip_by_norm_elementwise(tensor, max_norm):
+    return keras.ops.clip(tensor, -max_norm, max_norm)
+
+
+def clip_by_norm_always_rescales(tensor, max_norm):
+    norm = keras.ops.sqrt(keras.ops.sum(keras.ops.square(tensor)))
+    return tensor * max_norm / (norm + 1e-12)
+
+
+def clip_by_norm_nan_on_zeros(tensor, max_norm):
+    norm = keras.ops.sqrt(keras.ops.sum(keras.ops.square(tensor)))
+    return tensor / norm * keras.ops.minimum(norm, max_norm)  # 0 / 0 for a zero tensor
+
+
+def clip_by_norm_per_row(tensor, max_norm):
+    norm = keras.ops.sqrt(keras.ops.sum(keras.ops.square(tensor), axis=-1, keepdims=True))
+    return tensor * (max_norm / keras.ops.maximum(norm, max_norm))
+
+
+def test_check_clip_by_norm_accepts_a_correct_answer(capsys):
+    checks.check_clip_by_norm(clip_by_norm_correct)
+    assert capsys.readouterr().out.splitlines() == ["clip_by_norm: passed (5 cases)"]
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (clip_by_norm_elementwise, "never clip entries one by one"),
+        (clip_by_norm_always_rescales, "only shrink"),
+        (clip_by_norm_nan_on_zeros, "NaN or inf for an all-zero tensor"),
+        (clip_by_norm_per_row, "Take one norm over all entries"),
+    ],
+)
+def test_check_clip_by_norm_refuses_wrong_answers(answer, message):
+    with pytest.raises(checks.ExerciseFailed, match=message):
+        checks.check_clip_by_norm(answer)
+
+
+def _kernel_norms(model, x, y, keep="kernel", power=1.0, reverse=False):
+    from helpers import gradients
+
+    _, grads = gradients.value_and_grads(model, keras.losses.MeanSquaredError(), x, y)
+    norms = [
+        float(np.linalg.norm(gradient)) ** power
+        for variable, gradient in zip(model.trainable_variables, grads, strict=True)
+        if variable.path.endswith(keep)
+    ]
+    return norms[::-1] if reverse else norms
+
+
+def kernel_norms_correct(model, x, y):
+    return _kernel_norms(model, x, y)
+
+
+def kernel_norms_with_biases(model, x, y):
+    return _kernel_norms(model, x, y, keep="")
+
+
+def kernel_norms_squared(model, x, y):
+    return _kernel_norms(model, x, y, power=2.0)
+
+
+def kernel_norms_reversed(model, x, y):
+    return _kernel_norms(model, x, y, reverse=True)
+
+
+def kernel_norms_of_weights(model, x, y):
+    return [float(np.linalg.norm(layer.kernel)) for layer in model.layers]
+
+
+def kernel_norms_not_numbers(model, x, y):
+    return ["small"] * len(model.layers)
+
+
+def test_check_kernel_gradient_norms_accepts_a_correct_answer(capsys):
+    checks.check_kernel_gradient_norms(kernel_norms_correct)
+    assert capsys.readouterr().out.splitlines() == ["kernel_gradient_norms: passed (2 cases)"]
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (kernel_norms_with_biases, "Leave the biases out"),
+        (kernel_norms_squared, "Use the L2 norm"),
+        (kernel_norms_reversed, "reverse order"),
+        (kernel_norms_of_weights, "Use the L2 norm"),
+        (kernel_norms_not_numbers, "must return a list of numbers"),
+    ],
+)
+def test_check_kernel_gradient_norms_refuses_wrong_answers(answer, message):
+    with pytest.raises(checks.ExerciseFailed, match=message):
+        checks.check_kernel_gradient_norms(answer)
+
+
+@pytest.mark.parametrize(
+    "check",
+    [checks.check_scale_gradient, checks.check_clip_by_norm, checks.check_kernel_gradient_norms],
+)
+@pytest.mark.parametrize(("answer", "type_name"), [(None, "NoneType"), (2.0, "float")])
+def test_notebook_03_checks_refuse_a_non_callable_answer(check, answer, type_name):
+    name = check.__name__.removeprefix("check_")
+    message = f"The answer to {name!r} must be a function. Received: {answer!r} of type {type_name}"
+    with pytest.raises(TypeError, match=re.escape(message)):
+        check(answer)

@@ -181,11 +181,25 @@ x = np.array([[0.5, -1.0], [1.5, 0.25], [-0.3, 0.8]], dtype="float32")
 y = np.array([[1.0], [-1.0], [0.5]], dtype="float32")
 loss, grads = gradients.value_and_grads(layer, keras.losses.MeanSquaredError(), x, y)
 points = np.linspace(-3, 3, 7).astype("float32")
+errors = {}
+weightless = keras.Sequential([keras.Input(shape=(2,)), keras.layers.ReLU()])
+for case, arguments in {
+    "no trainable variables": (weightless, keras.losses.MeanSquaredError(), x, y),
+    "different lengths": (layer, keras.losses.MeanSquaredError(), x, y[:2]),
+    "per-sample loss": (layer, keras.losses.mean_squared_error, x, y),
+}.items():
+    try:
+        gradients.value_and_grads(*arguments)
+        errors[case] = "no error"
+    except ValueError as error:
+        errors[case] = str(error)
 print(json.dumps({
+    "errors": errors,
     "loss": loss,
     "grads": [g.tolist() for g in grads],
     "swish": gradients.elementwise_derivative(lambda t: t * ops.sigmoid(t), points).tolist(),
     "numerical": gradients.numerical_derivative(lambda t: t * ops.sigmoid(t), points).tolist(),
+    "check": gradients.max_gradient_error(ops.tanh, points),
 }))
 """
 
@@ -207,3 +221,85 @@ def test_every_backend_gives_the_same_gradients(backend):
     np.testing.assert_allclose(report["grads"][0], 2 / 3 * X.T @ residual, rtol=1e-5)
     np.testing.assert_allclose(report["grads"][1], [2 / 3 * residual.sum()], rtol=1e-5)
     np.testing.assert_allclose(report["swish"], report["numerical"], atol=1e-3)
+    assert report["check"] < 1e-3
+    errors = report["errors"]
+    assert "has no trainable variables" in errors["no trainable variables"]
+    assert "same number of samples" in errors["different lengths"]
+    assert "must return a scalar" in errors["per-sample loss"]
+
+
+# --- value_and_grads: more invalid input, layers without `training` -------------------
+
+
+class Doubler(keras.layers.Layer):
+    """A layer whose call() takes no `training` argument, with one trainable scale."""
+
+    def build(self, input_shape):
+        self.scale = self.add_weight(shape=(), initializer="ones", name="scale")
+
+    def call(self, inputs):
+        return inputs * self.scale * 2.0
+
+
+def test_value_and_grads_works_for_a_layer_whose_call_takes_no_training_argument():
+    layer = Doubler()
+    layer.build((None, 2))
+    loss, (scale_gradient,) = gradients.value_and_grads(
+        layer, lambda y_true, y_pred: ops.sum(y_pred), X, Y
+    )
+    assert loss == pytest.approx(2 * float(X.sum()), rel=1e-6)
+    assert float(scale_gradient) == pytest.approx(2 * float(X.sum()), rel=1e-6)
+
+
+def test_value_and_grads_rejects_a_model_without_trainable_variables():
+    frozen = tiny_model()
+    frozen.trainable = False
+    with pytest.raises(ValueError, match=r"has no trainable variables.*Received a model with 4"):
+        gradients.value_and_grads(frozen, keras.losses.MeanSquaredError(), X, Y)
+    weightless = keras.Sequential([keras.Input(shape=(2,)), keras.layers.ReLU()])
+    with pytest.raises(ValueError, match=r"has no trainable variables.*Received a model with 0"):
+        gradients.value_and_grads(weightless, keras.losses.MeanSquaredError(), X, Y)
+
+
+@pytest.mark.parametrize(
+    ("x", "y"),
+    [(X, Y[:2]), (X[:1], Y), (np.float32(1.0), Y)],
+    ids=["fewer targets", "fewer inputs", "scalar input"],
+)
+def test_value_and_grads_rejects_inputs_and_targets_of_different_lengths(x, y):
+    with pytest.raises(ValueError, match=r"same number of samples.*Received: x of shape"):
+        gradients.value_and_grads(tiny_model(), keras.losses.MeanSquaredError(), x, y)
+
+
+# --- max_gradient_error ---------------------------------------------------------------
+
+
+def test_max_gradient_error_is_small_for_smooth_functions():
+    x = np.linspace(-3, 3, 13).astype("float32")
+    for function in (ops.tanh, ops.sigmoid, ops.softplus, lambda t: t * t * t / 10):
+        assert gradients.max_gradient_error(function, x) < 1e-3
+
+
+def test_max_gradient_error_flags_a_kink_and_a_wrong_custom_gradient():
+    assert gradients.max_gradient_error(ops.relu, np.array([0.0002], "float32")) > 0.2
+
+    @ops.custom_gradient
+    def doubled_gradient(x):
+        def grad(*args, upstream=None):
+            if upstream is None:
+                (upstream,) = args
+            return 2.0 * ops.cos(x) * upstream  # twice the true derivative
+
+        return ops.sin(x), grad
+
+    x = np.array([0.0, 1.0], "float32")
+    assert gradients.max_gradient_error(doubled_gradient, x) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_max_gradient_error_rejects_bad_input():
+    with pytest.raises(TypeError, match=r"`function` must be callable\. Received"):
+        gradients.max_gradient_error("tanh", np.ones(2, "float32"))
+    with pytest.raises(ValueError, match=r"Received: epsilon=0"):
+        gradients.max_gradient_error(ops.tanh, np.ones(2, "float32"), epsilon=0.0)
+    with pytest.raises(ValueError, match=r"must be element-wise.*Received outputs of shape \(\)"):
+        gradients.max_gradient_error(ops.sum, np.ones(3, "float32"))
