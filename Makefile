@@ -95,10 +95,12 @@ nbval-strict: install-test
 execute: install-test
 	$(BIN)/python tests/harness.py execute $(NOTEBOOKS) --timeout $(CELL_TIMEOUT)
 
-# Time and memory of every notebook under every backend (3 fresh-kernel runs each); writes
-# benchmarks/results/ and the table in README.md. Run it on an otherwise idle machine.
+# Time and memory of every notebook under every backend (3 fresh-kernel runs each), then the
+# custom ops against Keras built-ins; writes benchmarks/results/ and the tables in README.md.
+# Run it on an otherwise idle machine.
 bench: install-test
 	$(BIN)/python benchmarks/run_notebooks.py
+	$(BIN)/python benchmarks/custom_ops.py
 
 clean:
 	rm -rf $(VENV)

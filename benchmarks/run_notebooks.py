@@ -152,14 +152,16 @@ def markdown_table(summaries: list[Summary], repeats: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def replace_readme_block(readme: str, table: str) -> str:
-    """Put `table` between the README's benchmark markers."""
-    start, end = readme.find(README_START), readme.find(README_END)
+def replace_readme_block(
+    readme: str, table: str, start_marker: str = README_START, end_marker: str = README_END
+) -> str:
+    """Put `table` between two markers of the README (by default the notebook table's)."""
+    start, end = readme.find(start_marker), readme.find(end_marker)
     if start < 0 or end < start:
         raise ValueError(
-            f"README.md needs the markers {README_START} and {README_END}, in that order"
+            f"README.md needs the markers {start_marker} and {end_marker}, in that order"
         )
-    return readme[: start + len(README_START)] + "\n" + table + readme[end:]
+    return readme[: start + len(start_marker)] + "\n" + table + readme[end:]
 
 
 def plot(summaries: list[Summary], path: Path) -> None:

@@ -86,3 +86,25 @@ def test_a_small_real_run_writes_csv_table_and_figure(tmp_path):
     assert all(float(row["wall_s"]) > 0 and float(row["peak_rss_mb"]) > 50 for row in rows)
     assert "| 00_start_here | jax |" in (tmp_path / "notebooks.md").read_text()
     assert (tmp_path / "notebooks.png").stat().st_size > 10_000
+
+
+# --- the custom-ops micro-benchmark -------------------------------------------------------
+
+
+def test_custom_ops_table_reports_ratios_and_flags_slow_ops():
+    from benchmarks import custom_ops
+
+    results = {"jax": {"swish": 0.002, "silu": 0.002, "clip_gradient": 0.003, "identity": 0.002}}
+    rows = [line for line in custom_ops.markdown_table(results).splitlines() if "| jax" in line]
+    assert rows == [
+        "| jax | swish | silu | 2.00 | 2.00 | 1.00 |",
+        "| jax | clip_gradient | identity | 3.00 | 2.00 | 1.50 (over 1.2) |",
+    ]
+
+
+@pytest.mark.parametrize("name", ["swish", "silu", "clip_gradient", "identity"])
+def test_custom_ops_measure_trains_each_model_on_this_backend(name):
+    from benchmarks import custom_ops
+
+    seconds = custom_ops.measure(name, width=8, steps=2, warmup=1)
+    assert 0 < seconds < 10

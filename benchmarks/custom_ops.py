@@ -1,0 +1,160 @@
+"""Micro-benchmark: the collection's custom ops against the closest Keras built-ins.
+
+    python benchmarks/custom_ops.py            # every backend (part of `make bench`)
+
+Pairs (each op applied 4 times, between learnable element-wise scales, on a 512 x 512 batch):
+
+- ``swish`` written with ``keras.ops`` (notebook 02) vs ``keras.activations.silu``;
+- ``ClipGradient``, an identity whose backward pass clips (``keras.ops.custom_gradient``,
+  notebook 03) vs ``keras.layers.Identity``.
+
+One training step (`train_on_batch`: forward, backward and update, compiled the way Keras
+compiles by default on that backend) is timed; the median of 30 steps after 5 warm-up steps is
+reported, and the ratio custom / built-in (the target is <= 1.2). Each backend runs in a fresh
+process, since a process can use only one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from benchmarks.run_notebooks import replace_readme_block  # noqa: E402 - after the path
+
+RESULTS = REPO / "benchmarks" / "results"
+BACKENDS = ("tensorflow", "jax", "torch")
+PAIRS = (("swish", "silu"), ("clip_gradient", "identity"))
+TARGET_RATIO = 1.2
+README_START = "<!-- custom-ops-table:start -->"
+README_END = "<!-- custom-ops-table:end -->"
+
+
+def build_ops():
+    """The four ops as layer factories (imports Keras: call it in the measuring process)."""
+    import keras
+    from keras import ops
+
+    class Scale(keras.layers.Layer):
+        """A learnable element-wise scale, so there are weights to train between the ops."""
+
+        def build(self, input_shape):
+            self.scale = self.add_weight(shape=(input_shape[-1],), initializer="ones")
+
+        def call(self, inputs):
+            return inputs * self.scale
+
+    class ClipGradient(keras.layers.Layer):
+        """Identity forward; the gradient passed back is clipped to [-1, 1] (as notebook 03)."""
+
+        def call(self, inputs):
+            @ops.custom_gradient
+            def identity_with_clipped_gradient(x):
+                def grad(*args, upstream=None):  # the signature every backend accepts
+                    if upstream is None:
+                        (upstream,) = args
+                    return ops.clip(upstream, -1.0, 1.0)
+
+                return x, grad
+
+            return identity_with_clipped_gradient(inputs)
+
+    def swish(x):
+        return x * ops.sigmoid(x)
+
+    return Scale, {
+        "swish": lambda: keras.layers.Activation(swish),
+        "silu": lambda: keras.layers.Activation(keras.activations.silu),
+        "clip_gradient": ClipGradient,
+        "identity": keras.layers.Identity,
+    }
+
+
+def measure(name: str, *, width: int = 512, steps: int = 30, warmup: int = 5) -> float:
+    """Median seconds per training step of a model made of 4 x (Scale, op)."""
+    import keras
+    import numpy as np
+
+    scale, factories = build_ops()
+    layers = [keras.Input(shape=(width,))]
+    for _ in range(4):
+        layers += [scale(), factories[name]()]
+    model = keras.Sequential(layers)
+    model.compile(optimizer="sgd", loss="mse")
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(width, width)).astype("float32")
+    y = rng.normal(size=(width, width)).astype("float32")
+    for _ in range(warmup):
+        model.train_on_batch(x, y)
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        model.train_on_batch(x, y)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def run_backend(backend: str) -> dict[str, float]:
+    """Measure every op under one backend, in a fresh process."""
+    result = subprocess.run(
+        [sys.executable, __file__, "--measure"],
+        env={**os.environ, "KERAS_BACKEND": backend},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def markdown_table(results: dict[str, dict[str, float]]) -> str:
+    """One row per backend and pair: both step times and their ratio."""
+    lines = [
+        "Median time of one compiled training step (forward + backward + update), "
+        f"{os.cpu_count()} CPU cores.",
+        "",
+        "| backend | custom op | built-in | custom (ms) | built-in (ms) | ratio |",
+        "|---|---|---|---:|---:|---:|",
+    ]
+    for backend, times in results.items():
+        for custom, built_in in PAIRS:
+            ratio = times[custom] / times[built_in]
+            flag = "" if ratio <= TARGET_RATIO else " (over 1.2)"
+            lines.append(
+                f"| {backend} | {custom} | {built_in} | {times[custom] * 1000:.2f} | "
+                f"{times[built_in] * 1000:.2f} | {ratio:.2f}{flag} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backends", nargs="+", choices=BACKENDS, default=list(BACKENDS))
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--no-readme", action="store_true", help="do not update README.md")
+    parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.measure:  # the child process: this backend only
+        print(json.dumps({name: measure(name) for pair in PAIRS for name in pair}))
+        return 0
+    results = {backend: run_backend(backend) for backend in args.backends}
+    table = markdown_table(results)
+    args.output.mkdir(parents=True, exist_ok=True)
+    (args.output / "custom_ops.md").write_text(table)
+    if not args.no_readme:
+        readme = REPO / "README.md"
+        readme.write_text(replace_readme_block(readme.read_text(), table, README_START, README_END))
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
