@@ -816,3 +816,269 @@ def check_kernel_gradient_norms(kernel_gradient_norms: object) -> None:
                 + hint
             )
     _passed(name, len(cases))
+
+
+# --- notebook 04 -----------------------------------------------------------------------
+
+
+def _make_layer(name: str, layer_class: type, **kwargs: Any) -> Any:
+    arguments = ", ".join(f"{key}={value!r}" for key, value in kwargs.items())
+    try:
+        return layer_class(**kwargs)
+    except Exception as error:  # any failure to construct
+        raise ExerciseFailed(
+            f"{name}: {name}({arguments}) raised {type(error).__name__}: {error}"
+        ) from error
+
+
+def _state_variable(name: str, layer: Any, attribute: str, shape: tuple[int, ...]) -> Any:
+    """The layer's ``attribute`` must be a non-trainable ``keras.Variable`` of ``shape``."""
+    import keras
+
+    variable = getattr(layer, attribute, None)
+    if not isinstance(variable, keras.Variable):
+        raise ExerciseFailed(
+            f"{name}: after the layer is built, `self.{attribute}` must be a weight made with "
+            f"self.add_weight(..., trainable=False) in build(). Received: {variable!r}"
+        )
+    if variable.trainable or any(variable is weight for weight in layer.trainable_weights):
+        raise ExerciseFailed(
+            f"{name}: `{attribute}` is trainable, so the optimizer would change it. Create it "
+            "with add_weight(..., trainable=False)."
+        )
+    if tuple(variable.shape) != shape:
+        raise ExerciseFailed(
+            f"{name}: `{attribute}` must have shape {shape}. Received: {tuple(variable.shape)}"
+        )
+    return variable
+
+
+def _fit_quietly(name: str, model: Any, x: np.ndarray, y: np.ndarray, **kwargs: Any) -> None:
+    try:
+        model.fit(x, y, verbose=0, shuffle=False, **kwargs)
+    except Exception as error:  # e.g. NumPy or a Python `if` on a tensor inside fit
+        raise ExerciseFailed(
+            f"{name}: training a model that uses the layer failed ({type(error).__name__}: "
+            f"{str(error)[:200]}). Inside call(), use keras.ops only and change state with "
+            "variable.assign(...)."
+        ) from error
+
+
+def _identity_model(layer: Any, features: int) -> Any:
+    import keras
+
+    from helpers.env import seed_everything
+
+    seed_everything(0)  # keras.utils.set_random_seed would import TensorFlow on any backend
+    model = keras.Sequential([keras.Input(shape=(features,)), layer, keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.01), loss="mse")
+    return model
+
+
+def check_moving_average(moving_average_class: object) -> None:
+    """Exercise 04.1: ``ExponentialMovingAverage(momentum=0.9)``, a layer that tracks its input.
+
+    The layer returns its input unchanged. It keeps a non-trainable weight ``average`` of
+    shape ``(features,)``, starting at zeros, and on each call with ``training=True`` sets
+    ``average = momentum * average + (1 - momentum) * mean of the batch``. With
+    ``training=False`` (``predict``, ``evaluate``) it leaves ``average`` alone. Checked in eager
+    calls against NumPy, and inside ``fit`` / ``predict``, where state must be changed with
+    ``assign`` for it to survive compilation (and JAX's stateless training).
+    """
+    import keras
+
+    name = "ExponentialMovingAverage"
+    layer_class = _require_layer_class(name, moving_average_class)
+    rng = np.random.default_rng(4)
+    batches = rng.normal(2.0, 1.0, size=(4, 5, 3)).astype("float32")
+    for momentum in (0.9, 0.5):
+        layer = _make_layer(name, layer_class, momentum=momentum)
+        expected = np.zeros(3)
+        for batch in batches:
+            output = _to_numpy(name, layer(keras.ops.convert_to_tensor(batch), training=True))
+            if output.shape != batch.shape or not np.allclose(output, batch, atol=1e-6):
+                raise ExerciseFailed(f"{name}: the layer must return its input unchanged.")
+            average = _state_variable(name, layer, "average", (3,))
+            expected = momentum * expected + (1 - momentum) * batch.mean(axis=0)
+            received = _to_numpy(name, average)
+            if not np.allclose(received, expected, atol=1e-5):
+                raise ExerciseFailed(
+                    f"{name}(momentum={momentum}): after a training call the average should be "
+                    f"{np.round(expected, 4).tolist()}, received {np.round(received, 4).tolist()}. "
+                    "Keep `momentum` of the old average and add (1 - momentum) of the batch mean "
+                    "over axis 0; start from zeros."
+                )
+        if layer.trainable_weights:
+            raise ExerciseFailed(f"{name}: the layer must have no trainable weights.")
+        layer(keras.ops.convert_to_tensor(batches[0] + 100.0), training=False)
+        if not np.allclose(_to_numpy(name, layer.average), expected, atol=1e-5):
+            raise ExerciseFailed(
+                f"{name}: a call with training=False changed the average: update it only when "
+                "training is True."
+            )
+
+    layer = _make_layer(name, layer_class, momentum=0.9)
+    model = _identity_model(layer, features=3)
+    x = batches.reshape(-1, 3)[:15]  # 3 batches of 5
+    _fit_quietly(name, model, x, np.zeros((15, 1), "float32"), batch_size=5, epochs=1)
+    expected = np.zeros(3)
+    for batch in x.reshape(3, 5, 3):
+        expected = 0.9 * expected + 0.1 * batch.mean(axis=0)
+    received = _to_numpy(name, _state_variable(name, layer, "average", (3,)))
+    if not np.allclose(received, expected, atol=1e-4):
+        raise ExerciseFailed(
+            f"{name}: after fit on 3 batches the average should be "
+            f"{np.round(expected, 4).tolist()}, received {np.round(received, 4).tolist()}. "
+            "Update it with self.average.assign(...) inside call()."
+        )
+    model.predict(x + 100.0, batch_size=5, verbose=0)
+    if not np.allclose(_to_numpy(name, layer.average), expected, atol=1e-4):
+        raise ExerciseFailed(
+            f"{name}: predict() changed the average: update it only when training is True."
+        )
+    _passed(name, 4)
+
+
+def check_call_counter(call_counter_class: object) -> None:
+    """Exercise 04.2: ``CallCounter()``, which counts training batches and survives save/load.
+
+    The layer returns its input unchanged and keeps a non-trainable scalar weight ``calls``
+    that grows by one on every call with ``training=True`` (one per batch in ``fit``), not in
+    ``predict``. A model using it is saved to a ``.keras`` file and loaded back: the loaded
+    layer must still hold the count and go on counting from there.
+    """
+    import os
+    import tempfile
+
+    name = "CallCounter"
+    layer_class = _require_layer_class(name, call_counter_class)
+    layer = _make_layer(name, layer_class)
+    model = _identity_model(layer, features=2)
+    x = np.linspace(-1.0, 1.0, 24, dtype="float32").reshape(12, 2)
+    y = np.zeros((12, 1), "float32")
+
+    def count(counter: Any) -> float:
+        return float(_to_numpy(name, _state_variable(name, counter, "calls", ())))
+
+    _fit_quietly(name, model, x, y, batch_size=4, epochs=2)
+    if count(layer) != 6:
+        raise ExerciseFailed(
+            f"{name}: fit on 12 samples, batch size 4, 2 epochs is 6 training batches; the "
+            f"counter reads {count(layer):g}. Add one per call with training=True, with "
+            "self.calls.assign_add(...)."
+        )
+    output = _to_numpy(name, model.layers[0](x))
+    if not np.allclose(output, x):
+        raise ExerciseFailed(f"{name}: the layer must return its input unchanged.")
+    model.predict(x, batch_size=4, verbose=0)
+    if count(layer) != 6:
+        raise ExerciseFailed(
+            f"{name}: predict() changed the count to {count(layer):g}: count only calls with "
+            "training=True."
+        )
+
+    import keras
+
+    from helpers.saving import keep_tensorflow_unloaded
+
+    with keep_tensorflow_unloaded(), tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "call_counter.keras")
+        model.save(path)
+        try:
+            loaded = keras.saving.load_model(path)
+        except Exception as error:  # unregistered class, missing config, ...
+            raise ExerciseFailed(
+                f"{name}: a model using it was saved but could not be loaded "
+                f"({type(error).__name__}). Decorate the class with "
+                "@keras.saving.register_keras_serializable(package=...)."
+            ) from error
+    counter = loaded.layers[0]
+    if type(counter) is not layer_class:
+        raise ExerciseFailed(
+            f"{name}: the loaded model's first layer is a {type(counter).__name__}, not your "
+            f"{name}: register the class you are checking."
+        )
+    if count(counter) != 6:
+        raise ExerciseFailed(
+            f"{name}: after save and load the counter reads {count(counter):g} instead of 6: "
+            "make it a weight (self.add_weight in build()), so the .keras file stores it."
+        )
+    _fit_quietly(name, loaded, x, y, batch_size=4, epochs=1)
+    if count(counter) != 9:
+        raise ExerciseFailed(
+            f"{name}: after one more epoch (3 batches) the loaded counter should read 9, "
+            f"received {count(counter):g}."
+        )
+    _passed(name, 4)
+
+
+def check_resetting_sum(resetting_sum_class: object) -> None:
+    """Exercise 04.3: ``ResettingSum(period)``, a running sum that starts over by itself.
+
+    The layer keeps a non-trainable weight ``total`` of shape ``(features,)``. On every call
+    (training or not), if it has already summed ``period`` batches since it last started, it
+    starts again from zero; then it adds the batch's sum over axis 0 to ``total`` and returns
+    ``total`` broadcast to the input's shape. ``period`` must be a positive integer:
+    ``ResettingSum(period=0)`` raises ``ValueError``. Checked in eager calls and inside a
+    compiled ``predict``, where a Python ``if`` on a tensor cannot decide when to reset.
+    """
+    import keras
+
+    name = "ResettingSum"
+    layer_class = _require_layer_class(name, resetting_sum_class)
+    for bad_period in (0, -2):
+        try:
+            layer_class(period=bad_period)
+        except ValueError:
+            continue
+        except Exception as error:  # wrong error type
+            raise ExerciseFailed(
+                f"{name}(period={bad_period}) raised {type(error).__name__}; raise ValueError "
+                "for a period that is not a positive integer."
+            ) from error
+        raise ExerciseFailed(
+            f"{name}(period={bad_period}) was accepted: validate `period` in __init__ and "
+            "raise ValueError saying what was expected."
+        )
+
+    batches = np.arange(1, 15, dtype="float32").reshape(7, 1, 2) * np.array([1.0, 10.0], "float32")
+    batches = np.concatenate([batches, batches + 0.5], axis=1)  # 7 batches of 2 samples
+
+    def expected_totals(period: int) -> list[np.ndarray]:
+        totals, total = [], np.zeros(2)
+        for index, batch in enumerate(batches):
+            if index % period == 0:
+                total = np.zeros(2)
+            total = total + batch.sum(axis=0)
+            totals.append(np.broadcast_to(total, batch.shape))
+        return totals
+
+    for period in (3, 1):
+        layer = _make_layer(name, layer_class, period=period)
+        for index, (batch, expected) in enumerate(
+            zip(batches, expected_totals(period), strict=True)
+        ):
+            received = _to_numpy(name, layer(keras.ops.convert_to_tensor(batch)))
+            _state_variable(name, layer, "total", (2,))
+            if received.shape != batch.shape or not np.allclose(received, expected):
+                raise ExerciseFailed(
+                    f"{name}(period={period}): call {index + 1} should return "
+                    f"{expected.tolist()}, received {np.round(received, 3).tolist()}."
+                )
+    layer = _make_layer(name, layer_class, period=3)
+    model = keras.Sequential([keras.Input(shape=(2,)), layer])
+    try:
+        received = _to_numpy(name, model.predict(batches.reshape(-1, 2), batch_size=2, verbose=0))
+    except Exception as error:  # a Python `if` on a symbolic tensor, NumPy in call, ...
+        raise ExerciseFailed(
+            f"{name}: predict() failed ({type(error).__name__}: {str(error)[:200]}). Inside a "
+            "compiled call a Python `if` cannot look at a tensor's value: choose between the "
+            "old total and zeros with keras.ops.where."
+        ) from error
+    expected = np.concatenate(expected_totals(3))
+    if not np.allclose(received, expected):
+        raise ExerciseFailed(
+            f"{name}: compiled predict() (batch size 2) returned {received.tolist()}, expected "
+            f"{expected.tolist()}. The reset must happen inside the compiled step too."
+        )
+    _passed(name, 3)

@@ -1030,3 +1030,261 @@ def test_notebook_03_checks_refuse_a_non_callable_answer(check, answer, type_nam
     message = f"The answer to {name!r} must be a function. Received: {answer!r} of type {type_name}"
     with pytest.raises(TypeError, match=re.escape(message)):
         check(answer)
+
+
+# --- notebook 04 -----------------------------------------------------------------------
+
+
+class MovingAverageCorrect(keras.layers.Layer):
+    def __init__(self, momentum=0.9, **kwargs):
+        super().__init__(**kwargs)
+        self.momentum = momentum
+
+    def build(self, input_shape):
+        self.average = self.add_weight(
+            name="average", shape=(input_shape[-1],), initializer="zeros", trainable=False
+        )
+
+    def call(self, inputs, training=False):
+        if training:
+            batch_mean = keras.ops.mean(inputs, axis=0)
+            self.average.assign(self.momentum * self.average + (1 - self.momentum) * batch_mean)
+        return inputs
+
+
+class MovingAverageAlwaysUpdates(MovingAverageCorrect):
+    def call(self, inputs, training=False):
+        return super().call(inputs, training=True)
+
+
+class MovingAverageSwappedMomentum(MovingAverageCorrect):
+    def call(self, inputs, training=False):
+        if training:
+            batch_mean = keras.ops.mean(inputs, axis=0)
+            self.average.assign((1 - self.momentum) * self.average + self.momentum * batch_mean)
+        return inputs
+
+
+class MovingAverageTrainable(MovingAverageCorrect):
+    def build(self, input_shape):
+        self.average = self.add_weight(
+            name="average", shape=(input_shape[-1],), initializer="zeros", trainable=True
+        )
+
+
+class MovingAverageReturnsAverage(MovingAverageCorrect):
+    def call(self, inputs, training=False):
+        super().call(inputs, training=training)
+        return keras.ops.zeros_like(inputs) + self.average
+
+
+class MovingAverageInPython(keras.layers.Layer):
+    """Keeps the average in a Python attribute: right in eager calls, lost inside fit."""
+
+    def __init__(self, momentum=0.9, **kwargs):
+        super().__init__(**kwargs)
+        self.momentum = momentum
+        self.average = None
+
+    def call(self, inputs, training=False):
+        if training:
+            mean = keras.ops.convert_to_numpy(keras.ops.mean(inputs, axis=0))
+            old = 0.0 if self.average is None else self.average
+            self.average = self.momentum * old + (1 - self.momentum) * mean
+        return inputs
+
+
+def test_check_moving_average_accepts_a_correct_answer(capsys):
+    checks.check_moving_average(MovingAverageCorrect)
+    assert capsys.readouterr().out.splitlines() == ["ExponentialMovingAverage: passed (4 cases)"]
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (MovingAverageAlwaysUpdates, "training=False changed the average"),
+        (MovingAverageSwappedMomentum, "after a training call the average should be"),
+        (MovingAverageTrainable, "is trainable"),
+        (MovingAverageReturnsAverage, "return its input unchanged"),
+        (MovingAverageInPython, "must be a weight made with"),
+    ],
+)
+def test_check_moving_average_refuses_wrong_answers(answer, message):
+    with pytest.raises(checks.ExerciseFailed, match=re.escape(message)):
+        checks.check_moving_average(answer)
+
+
+@keras.saving.register_keras_serializable(package="tests_checks_04")
+class CallCounterCorrect(keras.layers.Layer):
+    def build(self, input_shape):
+        self.calls = self.add_weight(
+            name="calls", shape=(), initializer="zeros", dtype="int32", trainable=False
+        )
+
+    def call(self, inputs, training=False):
+        if training:
+            self.calls.assign_add(1)
+        return inputs
+
+
+@keras.saving.register_keras_serializable(package="tests_checks_04")
+class CallCounterFloat(keras.layers.Layer):
+    """A float counter is fine too."""
+
+    def build(self, input_shape):
+        self.calls = self.add_weight(name="calls", shape=(), initializer="zeros", trainable=False)
+
+    def call(self, inputs, training=False):
+        if training:
+            self.calls.assign_add(1.0)
+        return inputs
+
+
+@keras.saving.register_keras_serializable(package="tests_checks_04")
+class CallCounterCountsEverything(CallCounterCorrect):
+    def call(self, inputs, training=False):
+        self.calls.assign_add(1)
+        return inputs
+
+
+@keras.saving.register_keras_serializable(package="tests_checks_04")
+class CallCounterCountsSamples(CallCounterCorrect):
+    def call(self, inputs, training=False):
+        if training:
+            self.calls.assign_add(keras.ops.cast(keras.ops.shape(inputs)[0], "int32"))
+        return inputs
+
+
+class CallCounterUnregistered(CallCounterCorrect):
+    pass
+
+
+@keras.saving.register_keras_serializable(package="tests_checks_04")
+class CallCounterNotSaved(keras.layers.Layer):
+    """Counts in a variable that is not tracked as a weight, so the file does not keep it."""
+
+    def build(self, input_shape):
+        self.calls = self.add_weight(
+            name="calls", shape=(), initializer="zeros", dtype="int32", trainable=False
+        )
+
+    def call(self, inputs, training=False):
+        if training:
+            self.calls.assign_add(1)
+        return inputs
+
+    def save_own_variables(self, store):
+        pass
+
+    def load_own_variables(self, store):
+        pass
+
+
+def test_check_call_counter_accepts_correct_answers(capsys):
+    checks.check_call_counter(CallCounterCorrect)
+    checks.check_call_counter(CallCounterFloat)
+    assert capsys.readouterr().out.splitlines() == ["CallCounter: passed (4 cases)"] * 2
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (CallCounterCountsEverything, "predict() changed the count"),
+        (CallCounterCountsSamples, "6 training batches; the counter reads 24"),
+        (CallCounterUnregistered, "register_keras_serializable"),
+        (CallCounterNotSaved, "after save and load the counter reads 0"),
+    ],
+)
+def test_check_call_counter_refuses_wrong_answers(answer, message):
+    with pytest.raises(checks.ExerciseFailed, match=re.escape(message)):
+        checks.check_call_counter(answer)
+
+
+class ResettingSumCorrect(keras.layers.Layer):
+    def __init__(self, period, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(period, int) or period < 1:
+            raise ValueError(f"`period` must be a positive integer. Received: period={period!r}")
+        self.period = period
+
+    def build(self, input_shape):
+        self.total = self.add_weight(
+            name="total", shape=(input_shape[-1],), initializer="zeros", trainable=False
+        )
+        self.batches = self.add_weight(
+            name="batches", shape=(), initializer="zeros", dtype="int32", trainable=False
+        )
+
+    def start_over(self):
+        return keras.ops.equal(self.batches % self.period, 0)
+
+    def call(self, inputs):
+        previous = keras.ops.where(self.start_over(), 0.0, self.total.value)
+        self.total.assign(previous + keras.ops.sum(inputs, axis=0))
+        self.batches.assign_add(1)
+        return keras.ops.zeros_like(inputs) + self.total
+
+
+class ResettingSumUnvalidated(ResettingSumCorrect):
+    def __init__(self, period, **kwargs):
+        keras.layers.Layer.__init__(self, **kwargs)
+        self.period = period
+
+
+class ResettingSumOffByOne(ResettingSumCorrect):
+    def start_over(self):
+        return keras.ops.equal(self.batches % (self.period + 1), 0)
+
+
+class ResettingSumNeverResets(ResettingSumCorrect):
+    def start_over(self):
+        return keras.ops.equal(self.batches, -1)
+
+
+class ResettingSumPythonIf(ResettingSumCorrect):
+    """Right in eager calls; a Python `if` on a tensor cannot run inside compiled predict."""
+
+    def call(self, inputs):
+        if int(keras.ops.convert_to_numpy(self.batches)) % self.period == 0:
+            self.total.assign(keras.ops.zeros_like(self.total.value))
+        self.total.assign(self.total + keras.ops.sum(inputs, axis=0))
+        self.batches.assign_add(1)
+        return keras.ops.zeros_like(inputs) + self.total
+
+
+class ResettingSumReturnsInput(ResettingSumCorrect):
+    def call(self, inputs):
+        super().call(inputs)
+        return inputs
+
+
+def test_check_resetting_sum_accepts_a_correct_answer(capsys):
+    checks.check_resetting_sum(ResettingSumCorrect)
+    assert capsys.readouterr().out.splitlines() == ["ResettingSum: passed (3 cases)"]
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (ResettingSumUnvalidated, "ResettingSum(period=0) was accepted"),
+        (ResettingSumOffByOne, "call 4 should return"),
+        (ResettingSumNeverResets, "call 4 should return"),
+        (ResettingSumReturnsInput, "call 1 should return"),
+        (ResettingSumPythonIf, "predict() failed"),
+    ],
+)
+def test_check_resetting_sum_refuses_wrong_answers(answer, message):
+    with pytest.raises(checks.ExerciseFailed, match=re.escape(message)):
+        checks.check_resetting_sum(answer)
+
+
+@pytest.mark.parametrize(
+    "check", [checks.check_moving_average, checks.check_call_counter, checks.check_resetting_sum]
+)
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [(MovingAverageCorrect(), "not an instance"), (len, "builtin_function_or_method")],
+)
+def test_notebook_04_checks_refuse_what_is_not_a_layer_class(check, answer, message):
+    with pytest.raises(TypeError, match=re.escape(message)):
+        check(answer)

@@ -101,7 +101,8 @@ def test_every_conda_dependency_says_why_it_is_there(path):
 
 def test_python_version_agrees_everywhere():
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    assert project["requires-python"] == ">=3.11,<3.12"
+    # No upper bound: Colab (Python 3.12) installs the helpers; 3.11 is the tested version.
+    assert project["requires-python"] == ">=3.11"
     makefile = (REPO / "Makefile").read_text()
     assert re.search(r"^PYTHON\s*\?=\s*python3\.11$", makefile, re.MULTILINE)
     ci = (REPO / ".ci" / "run").read_text()
