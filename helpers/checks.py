@@ -497,6 +497,20 @@ def _require_layer_class(name: str, answer: object) -> type:
     return answer
 
 
+def _reload(name: str, model: Any, hint: str = "") -> Any:
+    """Save ``model`` to a ``.keras`` file and load it back, as an exercise check does."""
+    from helpers.saving import save_and_load
+
+    try:
+        return save_and_load(model, filename=f"{name.lower()}.keras")
+    except Exception as error:  # unregistered class, missing config, ...
+        raise ExerciseFailed(
+            f"{name}: a model using it was saved but could not be loaded "
+            f"({type(error).__name__}). Decorate the class with "
+            f"@keras.saving.register_keras_serializable(package=...){hint}."
+        ) from error
+
+
 def check_scaled_tanh(scaled_tanh_class: object) -> None:
     """Exercise 02.2: a serializable learnable activation ``ScaledTanh(initial_scale=1.0)``.
 
@@ -507,8 +521,6 @@ def check_scaled_tanh(scaled_tanh_class: object) -> None:
     ``.keras`` file (which needs ``@keras.saving.register_keras_serializable``) with the
     trained value of ``scale`` and identical predictions.
     """
-    import os
-    import tempfile
 
     import keras
 
@@ -566,20 +578,7 @@ def check_scaled_tanh(scaled_tanh_class: object) -> None:
             f"{name}: after training towards targets of 3, scale is still 0.5: it gets no "
             "gradient. Create it with add_weight(..., trainable=True) and use it in call()."
         )
-    from helpers.saving import keep_tensorflow_unloaded
-
-    with keep_tensorflow_unloaded(), tempfile.TemporaryDirectory() as folder:
-        path = os.path.join(folder, "scaled_tanh.keras")
-        model.save(path)
-        try:
-            loaded = keras.saving.load_model(path)
-        except Exception as error:  # unregistered class, missing config, ...
-            raise ExerciseFailed(
-                f"{name}: a model using it was saved but could not be loaded "
-                f"({type(error).__name__}). Decorate the class with "
-                "@keras.saving.register_keras_serializable(package=...) and give it a "
-                "get_config() that returns initial_scale."
-            ) from error
+    loaded = _reload(name, model, " and give it a get_config() that returns initial_scale")
     if type(loaded.layers[-1]) is not layer_class:
         raise ExerciseFailed(
             f"{name}: the loaded model's last layer is a {type(loaded.layers[-1]).__name__}, "
@@ -947,8 +946,6 @@ def check_call_counter(call_counter_class: object) -> None:
     ``predict``. A model using it is saved to a ``.keras`` file and loaded back: the loaded
     layer must still hold the count and go on counting from there.
     """
-    import os
-    import tempfile
 
     name = "CallCounter"
     layer_class = _require_layer_class(name, call_counter_class)
@@ -976,22 +973,7 @@ def check_call_counter(call_counter_class: object) -> None:
             f"{name}: predict() changed the count to {count(layer):g}: count only calls with "
             "training=True."
         )
-
-    import keras
-
-    from helpers.saving import keep_tensorflow_unloaded
-
-    with keep_tensorflow_unloaded(), tempfile.TemporaryDirectory() as folder:
-        path = os.path.join(folder, "call_counter.keras")
-        model.save(path)
-        try:
-            loaded = keras.saving.load_model(path)
-        except Exception as error:  # unregistered class, missing config, ...
-            raise ExerciseFailed(
-                f"{name}: a model using it was saved but could not be loaded "
-                f"({type(error).__name__}). Decorate the class with "
-                "@keras.saving.register_keras_serializable(package=...)."
-            ) from error
+    loaded = _reload(name, model)
     counter = loaded.layers[0]
     if type(counter) is not layer_class:
         raise ExerciseFailed(
