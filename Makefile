@@ -24,8 +24,8 @@ PYTEST    := $(BIN)/python -m pytest -p no:cacheprovider
 NBVAL     := $(PYTEST) --nbval-current-env --nbval-cell-timeout=$(CELL_TIMEOUT)
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: lab test test-python test-notebooks nbval-tensorflow nbval-jax nbval-torch \
-        nbval-strict lint execute bench install install-lab install-test clean help
+.PHONY: lab test test-python test-ui test-notebooks nbval-tensorflow nbval-jax nbval-torch \
+        nbval-strict lint execute bench install install-lab install-test clean help pre-commit
 
 help:
 	@echo "make lab      set up .venv if needed and open JupyterLab on notebooks/"
@@ -33,6 +33,7 @@ help:
 	@echo "make test     set up .venv if needed and run the whole test suite"
 	@echo "make execute  re-run the notebooks on TensorFlow and store their outputs"
 	@echo "make bench    time and memory of every notebook on every backend"
+	@echo "make pre-commit  install the git hooks (ruff, ruff format, file checks) for contributors"
 	@echo "make clean    remove .venv"
 
 # --- set-up --------------------------------------------------------------------------------
@@ -65,17 +66,24 @@ lab: install-lab
 	    --ServerApp.root_dir=notebooks $(ROOT_FLAG) $(LAB_FLAGS)
 
 test: install-test
-	$(MAKE) --no-print-directory lint test-python
+	$(MAKE) --no-print-directory lint test-python test-ui
 	$(MAKE) --no-print-directory -j$(JOBS) --output-sync=target test-notebooks
 
 # --- the parts of `make test` --------------------------------------------------------------
 
 lint: install-test
 	$(BIN)/ruff check helpers tests notebooks benchmarks conftest.py
+	$(BIN)/ruff format --check helpers tests notebooks benchmarks conftest.py
 
 # helpers unit tests, environment-file consistency, notebook hygiene, `make lab` smoke test.
 test-python: install-test
-	$(PYTEST) -n $(JOBS) tests
+	$(PYTEST) -n $(JOBS) --ignore=tests/ui tests
+
+# Every notebook in a real JupyterLab in headless Chromium (Debian's `chromium` package; the
+# tests skip, saying so, without it): Run All from the menu, no errors, every figure shown,
+# every slider redraws its figure. Screenshots go to tests/ui/artifacts/.
+test-ui: install-test
+	$(PYTEST) tests/ui
 
 # Every notebook, top to bottom in a fresh kernel, once per backend (lax: only cells marked
 # NBVAL_CHECK_OUTPUT are compared), plus a strict run on TensorFlow that compares every
@@ -101,6 +109,12 @@ execute: install-test
 bench: install-test
 	$(BIN)/python benchmarks/run_notebooks.py
 	$(BIN)/python benchmarks/custom_ops.py
+
+# For contributors: installs pre-commit into .venv (the version pinned in requirements/test.txt)
+# and the git hooks of .pre-commit-config.yaml, which then run on every `git commit`.
+pre-commit: $(BIN)/python
+	$(PIP) pre-commit
+	$(BIN)/pre-commit install
 
 clean:
 	rm -rf $(VENV)

