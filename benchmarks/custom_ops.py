@@ -9,9 +9,11 @@ Pairs (each op applied 4 times, between learnable element-wise scales, on a 512 
   notebook 03) vs ``keras.layers.Identity``.
 
 One training step (`train_on_batch`: forward, backward and update, compiled the way Keras
-compiles by default on that backend) is timed; the median of 30 steps after 5 warm-up steps is
-reported, and the ratio custom / built-in (the target is <= 1.2). Each backend runs in a fresh
-process, since a process can use only one.
+compiles by default on that backend) is timed. The two models of a pair take turns, step after
+step (after 5 warm-up steps each), so that a slow spell of the machine hits both alike; each
+round gives one ratio custom / built-in. Reported: the median step time of each, and the median
+ratio with its interquartile range over 60 rounds (the target is a median ratio <= 1.2). Each
+backend runs in a fresh process, since a process can use only one.
 """
 
 from __future__ import annotations
@@ -78,32 +80,49 @@ def build_ops():
     }
 
 
-def measure(name: str, *, width: int = 512, steps: int = 30, warmup: int = 5) -> float:
-    """Median seconds per training step of a model made of 4 x (Scale, op)."""
+def measure_pair(
+    custom: str, built_in: str, *, width: int = 512, rounds: int = 60, warmup: int = 5
+) -> dict[str, float]:
+    """Time models made of 4 x (Scale, op) for two ops, taking turns step by step.
+
+    Returns the median seconds per step of each (keyed by op name), and ``ratio``,
+    ``ratio_q1``, ``ratio_q3``: the median and quartiles of the per-round ratio custom / built-in.
+    """
     import keras
     import numpy as np
 
     scale, factories = build_ops()
-    layers = [keras.Input(shape=(width,))]
-    for _ in range(4):
-        layers += [scale(), factories[name]()]
-    model = keras.Sequential(layers)
-    model.compile(optimizer="sgd", loss="mse")
     rng = np.random.default_rng(0)
     x = rng.normal(size=(width, width)).astype("float32")
     y = rng.normal(size=(width, width)).astype("float32")
-    for _ in range(warmup):
-        model.train_on_batch(x, y)
-    times = []
-    for _ in range(steps):
-        start = time.perf_counter()
-        model.train_on_batch(x, y)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    models = {}
+    for name in (custom, built_in):
+        layers = [keras.Input(shape=(width,))]
+        for _ in range(4):
+            layers += [scale(), factories[name]()]
+        models[name] = keras.Sequential(layers)
+        models[name].compile(optimizer="sgd", loss="mse")
+        for _ in range(warmup):
+            models[name].train_on_batch(x, y)
+    times: dict[str, list[float]] = {custom: [], built_in: []}
+    for _ in range(rounds):
+        for name, model in models.items():
+            start = time.perf_counter()
+            model.train_on_batch(x, y)
+            times[name].append(time.perf_counter() - start)
+    ratios = [a / b for a, b in zip(times[custom], times[built_in], strict=True)]
+    quartiles = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else [ratios[0]] * 3
+    return {
+        custom: statistics.median(times[custom]),
+        built_in: statistics.median(times[built_in]),
+        "ratio": statistics.median(ratios),
+        "ratio_q1": quartiles[0],
+        "ratio_q3": quartiles[2],
+    }
 
 
-def run_backend(backend: str) -> dict[str, float]:
-    """Measure every op under one backend, in a fresh process."""
+def run_backend(backend: str) -> dict[str, dict[str, float]]:
+    """Measure every pair under one backend, in a fresh process; keyed by the custom op."""
     result = subprocess.run(
         [sys.executable, __file__, "--measure"],
         env={**os.environ, "KERAS_BACKEND": backend},
@@ -115,22 +134,24 @@ def run_backend(backend: str) -> dict[str, float]:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def markdown_table(results: dict[str, dict[str, float]]) -> str:
-    """One row per backend and pair: both step times and their ratio."""
+def markdown_table(results: dict[str, dict[str, dict[str, float]]]) -> str:
+    """One row per backend and pair: both step times, the median ratio and its quartiles."""
     lines = [
-        "Median time of one compiled training step (forward + backward + update), "
-        f"{os.cpu_count()} CPU cores.",
+        "Median time of one compiled training step (forward + backward + update), the two "
+        f"models of a pair taking turns, {os.cpu_count()} CPU cores. Ratio: median of the "
+        "per-step ratios, with their interquartile range.",
         "",
-        "| backend | custom op | built-in | custom (ms) | built-in (ms) | ratio |",
-        "|---|---|---|---:|---:|---:|",
+        "| backend | custom op | built-in | custom (ms) | built-in (ms) | ratio | middle 50 % |",
+        "|---|---|---|---:|---:|---:|---:|",
     ]
-    for backend, times in results.items():
+    for backend, pairs in results.items():
         for custom, built_in in PAIRS:
-            ratio = times[custom] / times[built_in]
-            flag = "" if ratio <= TARGET_RATIO else " (over 1.2)"
+            times = pairs[custom]
+            flag = "" if times["ratio"] <= TARGET_RATIO else " (over 1.2)"
             lines.append(
                 f"| {backend} | {custom} | {built_in} | {times[custom] * 1000:.2f} | "
-                f"{times[built_in] * 1000:.2f} | {ratio:.2f}{flag} |"
+                f"{times[built_in] * 1000:.2f} | {times['ratio']:.2f}{flag} | "
+                f"{times['ratio_q1']:.2f}-{times['ratio_q3']:.2f} |"
             )
     return "\n".join(lines) + "\n"
 
@@ -143,7 +164,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.measure:  # the child process: this backend only
-        print(json.dumps({name: measure(name) for pair in PAIRS for name in pair}))
+        print(json.dumps({pair[0]: measure_pair(*pair) for pair in PAIRS}))
         return 0
     results = {backend: run_backend(backend) for backend in args.backends}
     table = markdown_table(results)

@@ -94,17 +94,26 @@ def test_a_small_real_run_writes_csv_table_and_figure(tmp_path):
 def test_custom_ops_table_reports_ratios_and_flags_slow_ops():
     from benchmarks import custom_ops
 
-    results = {"jax": {"swish": 0.002, "silu": 0.002, "clip_gradient": 0.003, "identity": 0.002}}
+    ratios = {"ratio_q1": 0.9, "ratio_q3": 1.1}
+    results = {
+        "jax": {
+            "swish": {"swish": 0.002, "silu": 0.002, "ratio": 1.0, **ratios},
+            "clip_gradient": {"clip_gradient": 0.003, "identity": 0.002, "ratio": 1.5, **ratios},
+        }
+    }
     rows = [line for line in custom_ops.markdown_table(results).splitlines() if "| jax" in line]
     assert rows == [
-        "| jax | swish | silu | 2.00 | 2.00 | 1.00 |",
-        "| jax | clip_gradient | identity | 3.00 | 2.00 | 1.50 (over 1.2) |",
+        "| jax | swish | silu | 2.00 | 2.00 | 1.00 | 0.90-1.10 |",
+        "| jax | clip_gradient | identity | 3.00 | 2.00 | 1.50 (over 1.2) | 0.90-1.10 |",
     ]
 
 
-@pytest.mark.parametrize("name", ["swish", "silu", "clip_gradient", "identity"])
-def test_custom_ops_measure_trains_each_model_on_this_backend(name):
+@pytest.mark.parametrize(("custom", "built_in"), [("swish", "silu"), ("clip_gradient", "identity")])
+def test_custom_ops_measure_pair_trains_both_models_on_this_backend(custom, built_in):
     from benchmarks import custom_ops
 
-    seconds = custom_ops.measure(name, width=8, steps=2, warmup=1)
-    assert 0 < seconds < 10
+    result = custom_ops.measure_pair(custom, built_in, width=8, rounds=3, warmup=1)
+    assert set(result) == {custom, built_in, "ratio", "ratio_q1", "ratio_q3"}
+    assert 0 < result[custom] < 10
+    assert 0 < result[built_in] < 10
+    assert result["ratio_q1"] <= result["ratio"] <= result["ratio_q3"]
