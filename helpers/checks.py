@@ -830,6 +830,22 @@ def _make_layer(name: str, layer_class: type, **kwargs: Any) -> Any:
         ) from error
 
 
+def _call_layer(name: str, layer: Any, batch: np.ndarray, **kwargs: Any) -> np.ndarray:
+    """Call the answer's layer eagerly on ``batch``; its errors become ExerciseFailed."""
+    import keras
+
+    try:
+        return _to_numpy(name, layer(keras.ops.convert_to_tensor(batch), **kwargs))
+    except ExerciseFailed:
+        raise
+    except Exception as error:  # the learner's call() failed
+        raise ExerciseFailed(
+            f"{name}: calling the layer on a batch of shape {batch.shape} raised "
+            f"{type(error).__name__}: {str(error)[:200]}. Make the weights' shapes follow "
+            "input_shape in build()."
+        ) from error
+
+
 def _state_variable(name: str, layer: Any, attribute: str, shape: tuple[int, ...]) -> Any:
     """The layer's ``attribute`` must be a non-trainable ``keras.Variable`` of ``shape``."""
     import keras
@@ -863,13 +879,17 @@ def _fit_quietly(name: str, model: Any, x: np.ndarray, y: np.ndarray, **kwargs: 
         ) from error
 
 
-def _identity_model(layer: Any, features: int) -> Any:
+def _identity_model(layer: Any, features: int, *, dense_before: bool = False) -> Any:
+    """``layer`` followed by a Dense(1), optionally after a Dense(features); compiled, SGD."""
     import keras
 
     from helpers.env import seed_everything
 
     seed_everything(0)  # keras.utils.set_random_seed would import TensorFlow on any backend
-    model = keras.Sequential([keras.Input(shape=(features,)), layer, keras.layers.Dense(1)])
+    before = [keras.layers.Dense(features)] if dense_before else []
+    model = keras.Sequential(
+        [keras.Input(shape=(features,)), *before, layer, keras.layers.Dense(1)]
+    )
     model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.01), loss="mse")
     return model
 
@@ -880,45 +900,50 @@ def check_moving_average(moving_average_class: object) -> None:
     The layer returns its input unchanged. It keeps a non-trainable weight ``average`` of
     shape ``(features,)``, starting at zeros, and on each call with ``training=True`` sets
     ``average = momentum * average + (1 - momentum) * mean of the batch``. With
-    ``training=False`` (``predict``, ``evaluate``) it leaves ``average`` alone. Checked in eager
-    calls against NumPy, and inside ``fit`` / ``predict``, where state must be changed with
-    ``assign`` for it to survive compilation (and JAX's stateless training).
+    ``training=False`` or no ``training`` argument (``predict``, ``evaluate``, a plain call) it
+    leaves ``average`` alone. Checked in eager calls against NumPy, with batches of different
+    sizes and 3 or 4 features; inside ``fit`` / ``predict``, where state must be changed with
+    ``assign`` to survive compilation (and JAX's stateless training); and that gradients still
+    flow through the layer to the layers before it.
     """
-    import keras
 
     name = "ExponentialMovingAverage"
     layer_class = _require_layer_class(name, moving_average_class)
     rng = np.random.default_rng(4)
-    batches = rng.normal(2.0, 1.0, size=(4, 5, 3)).astype("float32")
-    for momentum in (0.9, 0.5):
+    for momentum, features in ((0.9, 3), (0.5, 4)):
         layer = _make_layer(name, layer_class, momentum=momentum)
-        expected = np.zeros(3)
-        for batch in batches:
-            output = _to_numpy(name, layer(keras.ops.convert_to_tensor(batch), training=True))
+        expected = np.zeros(features)
+        for size in (5, 2, 7, 3):
+            batch = rng.normal(2.0, 1.0, size=(size, features)).astype("float32")
+            output = _call_layer(name, layer, batch, training=True)
             if output.shape != batch.shape or not np.allclose(output, batch, atol=1e-6):
                 raise ExerciseFailed(f"{name}: the layer must return its input unchanged.")
-            average = _state_variable(name, layer, "average", (3,))
+            average = _state_variable(name, layer, "average", (features,))
             expected = momentum * expected + (1 - momentum) * batch.mean(axis=0)
             received = _to_numpy(name, average)
             if not np.allclose(received, expected, atol=1e-5):
                 raise ExerciseFailed(
-                    f"{name}(momentum={momentum}): after a training call the average should be "
-                    f"{np.round(expected, 4).tolist()}, received {np.round(received, 4).tolist()}. "
-                    "Keep `momentum` of the old average and add (1 - momentum) of the batch mean "
-                    "over axis 0; start from zeros."
+                    f"{name}(momentum={momentum}): after a training call on a batch of {size} "
+                    f"samples the average should be {np.round(expected, 4).tolist()}, received "
+                    f"{np.round(received, 4).tolist()}. Keep `momentum` of the old average and "
+                    "add (1 - momentum) of the batch mean over axis 0; start from zeros."
                 )
         if layer.trainable_weights:
             raise ExerciseFailed(f"{name}: the layer must have no trainable weights.")
-        layer(keras.ops.convert_to_tensor(batches[0] + 100.0), training=False)
-        if not np.allclose(_to_numpy(name, layer.average), expected, atol=1e-5):
-            raise ExerciseFailed(
-                f"{name}: a call with training=False changed the average: update it only when "
-                "training is True."
-            )
+        for how, training in (
+            ("training=False", {"training": False}),
+            ("no training argument", {}),
+        ):
+            _call_layer(name, layer, batch + 100.0, **training)
+            if not np.allclose(_to_numpy(name, layer.average), expected, atol=1e-5):
+                raise ExerciseFailed(
+                    f"{name}: a call with {how} changed the average: update it only when "
+                    "training is True (give `training` the default False)."
+                )
 
     layer = _make_layer(name, layer_class, momentum=0.9)
     model = _identity_model(layer, features=3)
-    x = batches.reshape(-1, 3)[:15]  # 3 batches of 5
+    x = rng.normal(2.0, 1.0, size=(15, 3)).astype("float32")  # 3 batches of 5
     _fit_quietly(name, model, x, np.zeros((15, 1), "float32"), batch_size=5, epochs=1)
     expected = np.zeros(3)
     for batch in x.reshape(3, 5, 3):
@@ -935,7 +960,16 @@ def check_moving_average(moving_average_class: object) -> None:
         raise ExerciseFailed(
             f"{name}: predict() changed the average: update it only when training is True."
         )
-    _passed(name, 4)
+
+    model = _identity_model(_make_layer(name, layer_class, momentum=0.9), 3, dense_before=True)
+    before = _to_numpy(name, model.layers[0].kernel).copy()
+    _fit_quietly(name, model, x, np.ones((15, 1), "float32"), batch_size=5, epochs=1)
+    if np.allclose(before, _to_numpy(name, model.layers[0].kernel)):
+        raise ExerciseFailed(
+            f"{name}: a Dense layer placed before it did not learn: the layer blocks the "
+            "gradient. Return the inputs themselves, not ops.stop_gradient(inputs)."
+        )
+    _passed(name, 5)
 
 
 def check_call_counter(call_counter_class: object) -> None:
@@ -1001,66 +1035,82 @@ def check_resetting_sum(resetting_sum_class: object) -> None:
     (training or not), if it has already summed ``period`` batches since it last started, it
     starts again from zero; then it adds the batch's sum over axis 0 to ``total`` and returns
     ``total`` broadcast to the input's shape. ``period`` must be a positive integer:
-    ``ResettingSum(period=0)`` raises ``ValueError``. Checked in eager calls and inside a
-    compiled ``predict``, where a Python ``if`` on a tensor cannot decide when to reset.
+    ``ResettingSum(period=0)`` raises ``ValueError``. Checked in eager calls on batches of
+    different sizes (the weight ``total`` must hold what is returned) and inside a compiled
+    ``predict``, where a Python ``if`` on a tensor cannot decide when to reset (on PyTorch,
+    which Keras runs eagerly, such an ``if`` happens to work).
     """
     import keras
 
     name = "ResettingSum"
     layer_class = _require_layer_class(name, resetting_sum_class)
-    for bad_period in (0, -2):
+    for bad_period in (0, -2, 2.5, "3"):
         try:
             layer_class(period=bad_period)
         except ValueError:
             continue
         except Exception as error:  # wrong error type
             raise ExerciseFailed(
-                f"{name}(period={bad_period}) raised {type(error).__name__}; raise ValueError "
+                f"{name}(period={bad_period!r}) raised {type(error).__name__}; raise ValueError "
                 "for a period that is not a positive integer."
             ) from error
         raise ExerciseFailed(
-            f"{name}(period={bad_period}) was accepted: validate `period` in __init__ and "
-            "raise ValueError saying what was expected."
+            f"{name}(period={bad_period!r}) was accepted: validate `period` in __init__ (a "
+            "positive int) and raise ValueError saying what was expected."
         )
 
-    batches = np.arange(1, 15, dtype="float32").reshape(7, 1, 2) * np.array([1.0, 10.0], "float32")
-    batches = np.concatenate([batches, batches + 0.5], axis=1)  # 7 batches of 2 samples
+    def make_batches(sizes: tuple[int, ...]) -> list[np.ndarray]:
+        values = np.arange(1, 2 * sum(sizes) + 1, dtype="float32").reshape(-1, 2)
+        return np.split(values * np.array([1.0, 10.0], "float32"), np.cumsum(sizes)[:-1])
 
-    def expected_totals(period: int) -> list[np.ndarray]:
+    def expected_totals(batches: list[np.ndarray], period: int) -> list[np.ndarray]:
         totals, total = [], np.zeros(2)
         for index, batch in enumerate(batches):
             if index % period == 0:
                 total = np.zeros(2)
             total = total + batch.sum(axis=0)
-            totals.append(np.broadcast_to(total, batch.shape))
+            totals.append(total)
         return totals
 
-    for period in (3, 1):
+    batches = make_batches((2, 3, 1, 2, 4, 3, 2))  # batches of different sizes
+    for period in (3, 2, 1):
         layer = _make_layer(name, layer_class, period=period)
-        for index, (batch, expected) in enumerate(
-            zip(batches, expected_totals(period), strict=True)
+        for index, (batch, total) in enumerate(
+            zip(batches, expected_totals(batches, period), strict=True)
         ):
-            received = _to_numpy(name, layer(keras.ops.convert_to_tensor(batch)))
-            _state_variable(name, layer, "total", (2,))
+            received = _call_layer(name, layer, batch)
+            expected = np.broadcast_to(total, batch.shape)
             if received.shape != batch.shape or not np.allclose(received, expected):
                 raise ExerciseFailed(
-                    f"{name}(period={period}): call {index + 1} should return "
-                    f"{expected.tolist()}, received {np.round(received, 3).tolist()}."
+                    f"{name}(period={period}): call {index + 1} (a batch of {len(batch)}) "
+                    f"should return {expected.tolist()}, received "
+                    f"{np.round(received, 3).tolist()}."
                 )
-    layer = _make_layer(name, layer_class, period=3)
+            stored = _to_numpy(name, _state_variable(name, layer, "total", (2,)))
+            if not np.allclose(stored, total):
+                raise ExerciseFailed(
+                    f"{name}(period={period}): after call {index + 1}, `total` holds "
+                    f"{np.round(stored, 3).tolist()} but the layer returned {total.tolist()}: "
+                    "keep the running total itself in the weight."
+                )
+    layer = _make_layer(name, layer_class, period=2)
     model = keras.Sequential([keras.Input(shape=(2,)), layer])
+    even = make_batches((2,) * 7)
     try:
-        received = _to_numpy(name, model.predict(batches.reshape(-1, 2), batch_size=2, verbose=0))
+        received = _to_numpy(name, model.predict(np.concatenate(even), batch_size=2, verbose=0))
     except Exception as error:  # a Python `if` on a symbolic tensor, NumPy in call, ...
         raise ExerciseFailed(
             f"{name}: predict() failed ({type(error).__name__}: {str(error)[:200]}). Inside a "
             "compiled call a Python `if` cannot look at a tensor's value: choose between the "
             "old total and zeros with keras.ops.where."
         ) from error
-    expected = np.concatenate(expected_totals(3))
+    expected = np.concatenate(
+        [np.broadcast_to(total, (2, 2)) for total in expected_totals(even, 2)]
+    )
     if not np.allclose(received, expected):
         raise ExerciseFailed(
-            f"{name}: compiled predict() (batch size 2) returned {received.tolist()}, expected "
-            f"{expected.tolist()}. The reset must happen inside the compiled step too."
+            f"{name}(period=2): compiled predict() (batch size 2) returned "
+            f"{received.tolist()}, expected {expected.tolist()}. The reset must happen inside "
+            "the compiled step too."
         )
     _passed(name, 3)

@@ -1094,21 +1094,51 @@ class MovingAverageInPython(keras.layers.Layer):
         return inputs
 
 
+class MovingAverageThreeFeatures(MovingAverageCorrect):
+    def build(self, input_shape):
+        self.average = self.add_weight(
+            name="average", shape=(3,), initializer="zeros", trainable=False
+        )
+
+
+class MovingAverageDividesByFive(MovingAverageCorrect):
+    def call(self, inputs, training=False):
+        if training:
+            batch_mean = keras.ops.sum(inputs, axis=0) / 5
+            self.average.assign(self.momentum * self.average + (1 - self.momentum) * batch_mean)
+        return inputs
+
+
+class MovingAverageStopsGradient(MovingAverageCorrect):
+    def call(self, inputs, training=False):
+        return keras.ops.stop_gradient(super().call(inputs, training=training))
+
+
+class MovingAverageTrainsByDefault(MovingAverageCorrect):
+    def call(self, inputs, training=True):
+        return super().call(inputs, training=training)
+
+
 def test_check_moving_average_accepts_a_correct_answer(capsys):
     checks.check_moving_average(MovingAverageCorrect)
-    assert capsys.readouterr().out.splitlines() == ["ExponentialMovingAverage: passed (4 cases)"]
+    assert capsys.readouterr().out.splitlines() == ["ExponentialMovingAverage: passed (5 cases)"]
 
 
 @pytest.mark.parametrize(
     ("answer", "message"),
     [
         (MovingAverageAlwaysUpdates, "training=False changed the average"),
-        (MovingAverageSwappedMomentum, "after a training call the average should be"),
+        (MovingAverageSwappedMomentum, "on a batch of 5 samples the average should be"),
         (MovingAverageTrainable, "is trainable"),
         (MovingAverageReturnsAverage, "return its input unchanged"),
         (MovingAverageInPython, "must be a weight made with"),
+        (MovingAverageThreeFeatures, "calling the layer on a batch of shape (5, 4) raised"),
+        (MovingAverageDividesByFive, "on a batch of 2 samples"),
+        (MovingAverageStopsGradient, "blocks the gradient"),
+        (MovingAverageTrainsByDefault, "a call with no training argument changed the average"),
     ],
 )
+@pytest.mark.filterwarnings("ignore:Gradients do not exist:UserWarning")  # the blocked one
 def test_check_moving_average_refuses_wrong_answers(answer, message):
     with pytest.raises(checks.ExerciseFailed, match=re.escape(message)):
         checks.check_moving_average(answer)
@@ -1252,6 +1282,38 @@ class ResettingSumPythonIf(ResettingSumCorrect):
         return keras.ops.zeros_like(inputs) + self.total
 
 
+class ResettingSumCountsSamples(ResettingSumCorrect):
+    def call(self, inputs):
+        previous = keras.ops.where(self.start_over(), 0.0, self.total.value)
+        self.total.assign(previous + keras.ops.sum(inputs, axis=0))
+        self.batches.assign_add(keras.ops.cast(keras.ops.shape(inputs)[0], "int32"))
+        return keras.ops.zeros_like(inputs) + self.total
+
+
+class ResettingSumZeroesAfterwards(ResettingSumCorrect):
+    """Returns the right totals but empties the weight at the end of each period."""
+
+    def call(self, inputs):
+        total = self.total + keras.ops.sum(inputs, axis=0)
+        self.batches.assign_add(1)
+        self.total.assign(keras.ops.where(self.start_over(), 0.0, total))
+        return keras.ops.zeros_like(inputs) + total
+
+
+class ResettingSumTwoRows(ResettingSumCorrect):
+    def call(self, inputs):
+        super().call(inputs)
+        return keras.ops.stack([self.total.value, self.total.value])
+
+
+class ResettingSumOnlyPositive(ResettingSumCorrect):
+    def __init__(self, period, **kwargs):
+        keras.layers.Layer.__init__(self, **kwargs)
+        if period <= 0:
+            raise ValueError(f"`period` must be positive. Received: period={period!r}")
+        self.period = period
+
+
 class ResettingSumReturnsInput(ResettingSumCorrect):
     def call(self, inputs):
         super().call(inputs)
@@ -1267,9 +1329,13 @@ def test_check_resetting_sum_accepts_a_correct_answer(capsys):
     ("answer", "message"),
     [
         (ResettingSumUnvalidated, "ResettingSum(period=0) was accepted"),
-        (ResettingSumOffByOne, "call 4 should return"),
-        (ResettingSumNeverResets, "call 4 should return"),
-        (ResettingSumReturnsInput, "call 1 should return"),
+        (ResettingSumOnlyPositive, "ResettingSum(period=2.5) was accepted"),
+        (ResettingSumCountsSamples, "call 6 (a batch of 3) should return"),
+        (ResettingSumZeroesAfterwards, "keep the running total itself in the weight"),
+        (ResettingSumTwoRows, "call 2 (a batch of 3) should return"),
+        (ResettingSumOffByOne, "call 4 (a batch of 2) should return"),
+        (ResettingSumNeverResets, "call 4 (a batch of 2) should return"),
+        (ResettingSumReturnsInput, "call 1 (a batch of 2) should return"),
         (ResettingSumPythonIf, "predict() failed"),
     ],
 )
