@@ -31,6 +31,16 @@ def get_json(url: str) -> object:
 
 
 @pytest.mark.slow
+def stop_server(process: subprocess.Popen) -> None:
+    """Stop a server started in its own process group (it shuts its kernels down on SIGTERM)."""
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
 def test_make_lab_serves_the_notebooks(tmp_path):
     port, token = free_port(), secrets.token_hex(16)
     log_path = tmp_path / "lab.log"
@@ -70,9 +80,4 @@ def test_make_lab_serves_the_notebooks(tmp_path):
             assert response.status == 200
             assert b"JupyterLab" in response.read()
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_server(process)

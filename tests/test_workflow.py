@@ -83,23 +83,24 @@ def make_targets(workflow: dict[str, Any]) -> set[str]:
     return targets
 
 
-def missing_make_targets(targets: set[str]) -> dict[str, str]:
-    """Targets that `make -n` (a dry run: nothing is executed) does not know, with its message."""
+def make_dry_run(target: str) -> subprocess.CompletedProcess[str]:
+    """`make -n <target>`: what make would run for it (nothing is executed)."""
     env = {key: value for key, value in os.environ.items() if key not in NOT_PASSED_TO_MAKE}
-    missing = {}
-    for target in sorted(targets):
-        result = subprocess.run(
-            ["make", "-n", "--no-print-directory", target],
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        if result.returncode != 0:
-            missing[target] = result.stderr.strip()
-    return missing
+    return subprocess.run(
+        ["make", "-n", "--no-print-directory", target],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def missing_make_targets(targets: set[str]) -> dict[str, str]:
+    """Targets that `make -n` does not know, with its message."""
+    results = {target: make_dry_run(target) for target in sorted(targets)}
+    return {target: r.stderr.strip() for target, r in results.items() if r.returncode != 0}
 
 
 @pytest.fixture(scope="module")
@@ -229,16 +230,8 @@ def test_ui_job_runs_the_browser_tests_and_keeps_screenshots(workflow):
 
 def dry_run(target: str) -> str:
     """The command `make <target>` would run (its last line), with the notebooks as a glob."""
-    env = {key: value for key, value in os.environ.items() if key not in NOT_PASSED_TO_MAKE}
-    result = subprocess.run(
-        ["make", "-n", "--no-print-directory", target],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    result = make_dry_run(target)
+    assert result.returncode == 0, result.stderr
     command = result.stdout.strip().splitlines()[-1]
     return re.sub(r"( notebooks/\S+\.ipynb)+$", " notebooks/*.ipynb", command)
 

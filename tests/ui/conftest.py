@@ -18,7 +18,6 @@ import os
 import re
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -32,7 +31,7 @@ from typing import Any
 import pytest
 
 from tests.harness import REPO, isolate
-from tests.test_lab import free_port, get_json
+from tests.test_lab import free_port, get_json, stop_server
 
 try:
     from playwright.sync_api import Browser, Page, sync_playwright
@@ -150,16 +149,6 @@ def screenshot_name(item: pytest.Item) -> str:
     return re.sub(r"[^\w.-]+", "_", name)
 
 
-def stop(process: subprocess.Popen) -> None:
-    """Stop the server's process group (the server shuts its kernels down on SIGTERM)."""
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-
-
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
     base = tmp_path_factory.mktemp("jupyterlab")
@@ -198,7 +187,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
         wait_until_serving(process, server, timeout_s=120)
         yield server
     finally:
-        stop(process)
+        stop_server(process)
 
 
 @pytest.fixture(scope="session")
