@@ -16,9 +16,14 @@ import argparse
 import os
 import sys
 import tempfile
+import tomllib
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+# Every notebook of the collection, discovered (never listed), in order.
+NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+# The GitHub repository the badges and the Colab install line point to.
+REPOSITORY = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["urls"]["Repository"]
 
 #: The variables set by :func:`isolate`, and the sub-folder each one points to.
 ISOLATED_DIRS: dict[str, str] = {

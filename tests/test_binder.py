@@ -12,10 +12,11 @@ import re
 import shutil
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
+
+from tests.harness import REPOSITORY
 
 REPO = Path(__file__).resolve().parent.parent
 BINDER = REPO / "binder"
@@ -102,8 +103,7 @@ def test_post_build_matches_notebook_to_the_pinned_jupyterlab():
 
 
 def test_readme_binder_badge_opens_notebook_00():
-    repository = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["urls"]
-    github_path = repository["Repository"].removeprefix("https://github.com/")
+    github_path = REPOSITORY.removeprefix("https://github.com/")
     badge = (
         "[![Binder](https://mybinder.org/badge_logo.svg)]"
         f"(https://mybinder.org/v2/gh/{github_path}/main?urlpath=lab/tree/{START_NOTEBOOK})"

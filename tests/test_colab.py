@@ -14,16 +14,14 @@ import os
 import subprocess
 import sys
 import textwrap
-import tomllib
 from pathlib import Path
 
 import nbformat
 import pytest
 from IPython.core.inputtransformer2 import TransformerManager
 
-REPO = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
-REPOSITORY = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["urls"]["Repository"]
+from tests.harness import NOTEBOOKS, REPO, REPOSITORY
+
 INSTALL_URL = f"git+{REPOSITORY}@main"
 SETUP_LINE = 'os.environ.setdefault("KERAS_BACKEND", "tensorflow")'
 COLAB_NOTEBOOK_URL = "https://colab.research.google.com/github/"

@@ -8,15 +8,14 @@ from __future__ import annotations
 import json
 import os
 import re
-import tomllib
 from pathlib import Path
 
 import nbformat
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+from tests.harness import NOTEBOOKS, REPO, REPOSITORY
+
 NOTEBOOK_DIR = REPO / "notebooks"
-NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 # A notebook with a handful of small figures is ~100 kB; 1 MB leaves room for widgets and
 # plots while keeping the repository quick to clone and diffs readable.
 MAX_BYTES = 1_000_000
@@ -31,7 +30,6 @@ DOWNLOADS = re.compile(
     r"weights\s*=\s*[\"']imagenet|from_pretrained|hf_hub)"
 )
 # The one download allowed: the setup cell installs the helpers from this repository on Colab.
-REPOSITORY = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["urls"]["Repository"]
 COLAB_INSTALL_URL = f"git+{REPOSITORY}@main"
 
 

@@ -24,9 +24,10 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from tests.harness import NOTEBOOKS
+
 REPO = Path(__file__).resolve().parent.parent
 OFFLINE = REPO / "tests" / "offline"
-NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 BACKENDS = ("tensorflow", "jax", "torch")
 CELL_TIMEOUT = 120  # seconds; as `make test` gives nbval
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.harness import REPO
+from tests.harness import NOTEBOOKS as ALL_NOTEBOOKS
 from tests.ui import jupyterlab as lab_ui
 
 if TYPE_CHECKING:
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from tests.ui.conftest import LabServer
 
-NOTEBOOKS = sorted(path.name for path in (REPO / "notebooks").glob("*.ipynb"))
+NOTEBOOKS = [path.name for path in ALL_NOTEBOOKS]
 RUN_TIMEOUT_S = 240  # the slowest notebook takes about 20 s in the browser on 2 cores
 REDRAW_TIMEOUT_S = 30
 
