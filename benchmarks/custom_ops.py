@@ -1,6 +1,6 @@
 """Micro-benchmark: the collection's custom ops against the closest Keras built-ins.
 
-    python benchmarks/custom_ops.py            # every backend (part of `make bench`)
+    python -m benchmarks.custom_ops            # every backend (part of `make bench`)
 
 Pairs (each op applied 4 times, between learnable element-wise scales, on a 512 x 512 batch):
 
@@ -22,18 +22,14 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from benchmarks.run_notebooks import replace_readme_block  # noqa: E402 - after the path
+from benchmarks.run_notebooks import replace_readme_block
+from tools.project import BACKENDS, REPO, run_under_backend
 
 RESULTS = REPO / "benchmarks" / "results"
-BACKENDS = ("tensorflow", "jax", "torch")
 PAIRS = (("swish", "silu"), ("clip_gradient", "identity"))
 TARGET_RATIO = 1.2
 README_START = "<!-- custom-ops-table:start -->"
@@ -123,15 +119,8 @@ def measure_pair(
 
 def run_backend(backend: str) -> dict[str, dict[str, float]]:
     """Measure every pair under one backend, in a fresh process; keyed by the custom op."""
-    result = subprocess.run(
-        [sys.executable, __file__, "--measure"],
-        env={**os.environ, "KERAS_BACKEND": backend},
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=600,
-    )
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    code = "from benchmarks.custom_ops import main\nmain(['--measure'])"
+    return run_under_backend(backend, code, timeout=600)
 
 
 def markdown_table(results: dict[str, dict[str, dict[str, float]]]) -> str:

@@ -1,7 +1,7 @@
 """Benchmark every notebook under every backend: wall time, import floor, peak kernel memory.
 
     make bench                      # all notebooks x all backends, 3 repeats (about 5 minutes)
-    python benchmarks/run_notebooks.py --repeats 1 --backends jax notebooks/00_start_here.ipynb
+    python -m benchmarks.run_notebooks --repeats 1 --backends jax notebooks/00_start_here.ipynb
 
 For each notebook and backend, each repeat starts a fresh kernel and measures
 
@@ -31,13 +31,10 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from tests.harness import isolate  # noqa: E402 - after making the repository importable
+from tools.harness import isolate
+from tools.project import BACKENDS, NOTEBOOKS, REPO
 
 RESULTS = REPO / "benchmarks" / "results"
-BACKENDS = ("tensorflow", "jax", "torch")
 README_START = "<!-- benchmark-table:start -->"
 README_END = "<!-- benchmark-table:end -->"
 MEMORY_TARGET_MB = 1000.0
@@ -205,7 +202,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if args.repeats < 1:
         parser.error(f"--repeats must be at least 1. Received: {args.repeats}")
-    paths = args.notebooks or sorted((REPO / "notebooks").glob("*.ipynb"))
+    paths = args.notebooks or NOTEBOOKS
     missing = [str(path) for path in paths if not path.is_file()]
     if missing:
         parser.error(f"no such notebook: {', '.join(missing)}")

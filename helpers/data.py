@@ -97,42 +97,6 @@ def make_moons(n_samples: int = 200, *, noise: float = 0.1, seed: int = 0) -> Ar
     return x.astype("float32"), y.astype("int32")
 
 
-def make_spirals(
-    n_samples: int = 300, *, n_classes: int = 2, noise: float = 0.1, seed: int = 0
-) -> Arrays:
-    """Interleaved spiral arms, one per class: a harder non-linear classification task.
-
-    Args:
-        n_samples: total number of points, at least one per class.
-        n_classes: number of spiral arms / classes (>= 2).
-        noise: standard deviation of Gaussian noise added to each coordinate (>= 0).
-        seed: seed of the NumPy generator.
-
-    Returns:
-        ``(x, y)``: ``x`` of shape ``(n_samples, 2)`` float32 with coordinates in
-        about ``[-1, 1]``, ``y`` of shape ``(n_samples,)`` int32 in ``[0, n_classes)``.
-    """
-    n_samples = _check_int("n_samples", n_samples, minimum=1)
-    n_classes = _check_int("n_classes", n_classes, minimum=2)
-    if n_samples < n_classes:
-        raise ValueError(
-            "`n_samples` must be at least `n_classes` (one point per class). "
-            f"Received: n_samples={n_samples}, n_classes={n_classes}"
-        )
-    noise = _check_noise(noise)
-    rng = np.random.default_rng(_check_seed(seed))
-
-    labels = np.arange(n_samples) % n_classes  # classes take turns: balanced
-    radius = np.empty(n_samples)
-    for label in range(n_classes):
-        members = labels == label
-        radius[members] = np.linspace(0.1, 1.0, members.sum())
-    angle = 3.0 * math.pi * radius + 2.0 * math.pi * labels / n_classes
-    x = np.stack([radius * np.cos(angle), radius * np.sin(angle)], axis=1)
-    x = x + rng.normal(0.0, noise, size=x.shape)
-    return x.astype("float32"), labels.astype("int32")
-
-
 # --- regression ------------------------------------------------------------------------
 
 _FUNCTIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
@@ -202,30 +166,3 @@ def make_sequences(
     x = waves[:, :length] + rng.normal(0.0, noise, size=(n_sequences, length))
     y = waves[:, length:]
     return x[..., np.newaxis].astype("float32"), y.astype("float32")
-
-
-# --- by name ---------------------------------------------------------------------------
-
-DATASETS: dict[str, Callable[..., Arrays]] = {
-    "moons": make_moons,
-    "spirals": make_spirals,
-    "regression_1d": make_regression_1d,
-    "sequences": make_sequences,
-}
-
-
-def make_dataset(name: str, **kwargs: object) -> Arrays:
-    """Make a data set by name: ``"moons"``, ``"spirals"``, ``"regression_1d"`` or ``"sequences"``.
-
-    Keyword arguments go to the matching ``make_*`` function.
-
-    Example:
-        >>> x, y = make_dataset("spirals", n_samples=30, n_classes=3)
-        >>> x.shape, sorted(set(y.tolist()))
-        ((30, 2), [0, 1, 2])
-    """
-    if not isinstance(name, str) or name not in DATASETS:
-        raise ValueError(
-            f"Unknown data set. Expected one of {sorted(DATASETS)}. Received: name={name!r}"
-        )
-    return DATASETS[name](**kwargs)

@@ -15,19 +15,11 @@ import importlib.metadata
 import numbers
 import platform
 import random
-import sys
 
 import numpy as np
 
 #: The backends this collection is written and tested for.
 BACKENDS: tuple[str, ...] = ("tensorflow", "jax", "torch")
-
-#: The Python distribution that provides each backend's framework.
-_FRAMEWORK_DISTRIBUTIONS: dict[str, str] = {
-    "tensorflow": "tensorflow",
-    "jax": "jax",
-    "torch": "torch",
-}
 
 _MAX_SEED = 2**32 - 1  # NumPy's legacy seeding accepts 0 .. 2**32 - 1
 
@@ -44,15 +36,6 @@ def backend() -> str:
     return keras.backend.backend()
 
 
-def loaded_frameworks() -> list[str]:
-    """Return which of the three frameworks have been imported into this process.
-
-    Useful to check that a JAX or PyTorch kernel has not paid for importing
-    TensorFlow as well (it costs seconds and hundreds of megabytes).
-    """
-    return [name for name in BACKENDS if name in sys.modules]
-
-
 def versions() -> dict[str, str]:
     """Return the versions that matter for reproducing a notebook's results.
 
@@ -67,7 +50,7 @@ def versions() -> dict[str, str]:
         "keras": keras.__version__,
         "numpy": np.__version__,
         "backend": name,
-        name: importlib.metadata.version(_FRAMEWORK_DISTRIBUTIONS[name]),
+        name: importlib.metadata.version(name),  # each backend's distribution has its name,
     }
 
 

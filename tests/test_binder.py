@@ -16,9 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness import REPOSITORY
+from tools.project import REPO, REPOSITORY
 
-REPO = Path(__file__).resolve().parent.parent
+# Every test here uses repo2docker's rendering: one Python process, so all are slow.
+pytestmark = pytest.mark.slow
+
 BINDER = REPO / "binder"
 START_NOTEBOOK = "notebooks/00_start_here.ipynb"
 

@@ -20,7 +20,7 @@ import nbformat
 import pytest
 from IPython.core.inputtransformer2 import TransformerManager
 
-from tests.harness import NOTEBOOKS, REPO, REPOSITORY
+from tools.project import NOTEBOOKS, REPO, REPOSITORY
 
 INSTALL_URL = f"git+{REPOSITORY}@main"
 SETUP_LINE = 'os.environ.setdefault("KERAS_BACKEND", "tensorflow")'
@@ -165,6 +165,7 @@ def run_preamble(tmp_path: Path, *, colab: bool, helpers_importable: bool) -> di
     return result
 
 
+@pytest.mark.slow
 def test_on_colab_without_helpers_installs_them_from_this_repository(tmp_path):
     requests = run_preamble(tmp_path, colab=True, helpers_importable=False)["requests"]
     assert len(requests) == 1, f"expected one install, got {requests}"
@@ -180,6 +181,7 @@ def test_on_colab_without_helpers_installs_them_from_this_repository(tmp_path):
     assert packages == [INSTALL_URL], f"install exactly {INSTALL_URL}, got {args}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("colab", "helpers_importable"),
     [(True, True), (False, True), (False, False)],

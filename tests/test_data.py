@@ -10,7 +10,7 @@ import pytest
 
 from helpers import data
 
-MAKERS = [data.make_moons, data.make_spirals, data.make_regression_1d, data.make_sequences]
+MAKERS = [data.make_moons, data.make_regression_1d, data.make_sequences]
 
 
 # --- make_moons ------------------------------------------------------------------------
@@ -51,50 +51,6 @@ def test_make_moons_noise_is_added_around_the_noise_free_points():
     difference = noisy - clean
     assert abs(difference.mean()) < 0.01
     assert difference.std() == pytest.approx(0.2, rel=0.05)
-
-
-# --- make_spirals ----------------------------------------------------------------------
-
-
-def test_make_spirals_two_points_are_hand_computed():
-    """One point per arm at radius 0.1; the second arm is the first turned by pi."""
-    x, y = data.make_spirals(2, n_classes=2, noise=0.0)
-    angle = 0.3 * math.pi
-    first = [0.1 * math.cos(angle), 0.1 * math.sin(angle)]
-    np.testing.assert_allclose(x, np.array([first, [-first[0], -first[1]]]), atol=1e-7)
-    assert y.tolist() == [0, 1]
-
-
-@pytest.mark.parametrize(("n_samples", "n_classes"), [(2, 2), (30, 3), (301, 2), (101, 5)])
-def test_make_spirals_shapes_dtypes_and_balanced_classes(n_samples, n_classes):
-    x, y = data.make_spirals(n_samples, n_classes=n_classes)
-    assert x.shape == (n_samples, 2)
-    assert y.shape == (n_samples,)
-    assert x.dtype == np.float32
-    assert y.dtype == np.int32
-    assert y.tolist() == [index % n_classes for index in range(n_samples)]
-    counts = np.bincount(y, minlength=n_classes)
-    assert counts.max() - counts.min() <= 1
-
-
-@pytest.mark.parametrize("n_classes", [2, 3, 4])
-def test_make_spirals_radius_spans_point_one_to_one_in_every_arm(n_classes):
-    x, y = data.make_spirals(120, n_classes=n_classes, noise=0.0)
-    radius = np.hypot(x[:, 0], x[:, 1])
-    for label in range(n_classes):
-        arm = radius[y == label]
-        assert arm.min() == pytest.approx(0.1, abs=1e-6)
-        assert arm.max() == pytest.approx(1.0, abs=1e-6)
-        assert (np.diff(arm) > 0).all(), "the radius grows along each arm"
-
-
-def test_make_spirals_angle_follows_the_formula():
-    """angle = 3 pi r + 2 pi label / n_classes, checked through the point's direction."""
-    x, y = data.make_spirals(60, n_classes=3, noise=0.0)
-    radius = np.hypot(x[:, 0], x[:, 1]).astype("float64")
-    angle = 3.0 * math.pi * radius + 2.0 * math.pi * y / 3
-    np.testing.assert_allclose(x[:, 0], radius * np.cos(angle), atol=1e-5)
-    np.testing.assert_allclose(x[:, 1], radius * np.sin(angle), atol=1e-5)
 
 
 # --- make_regression_1d ----------------------------------------------------------------
@@ -176,32 +132,6 @@ def test_make_sequences_noise_changes_the_inputs_but_not_the_targets():
     assert (noisy_x - clean_x).std() == pytest.approx(0.3, rel=0.05)
 
 
-# --- make_dataset ----------------------------------------------------------------------
-
-
-def test_datasets_registry_names_the_four_makers():
-    assert data.DATASETS == {
-        "moons": data.make_moons,
-        "spirals": data.make_spirals,
-        "regression_1d": data.make_regression_1d,
-        "sequences": data.make_sequences,
-    }
-
-
-@pytest.mark.parametrize("name", sorted(data.DATASETS))
-def test_make_dataset_matches_the_maker(name):
-    x, y = data.make_dataset(name, seed=9)
-    expected_x, expected_y = data.DATASETS[name](seed=9)
-    np.testing.assert_array_equal(x, expected_x)
-    np.testing.assert_array_equal(y, expected_y)
-
-
-def test_make_dataset_forwards_keyword_arguments():
-    x, y = data.make_dataset("spirals", n_samples=30, n_classes=3)
-    assert x.shape == (30, 2)
-    assert sorted(set(y.tolist())) == [0, 1, 2]
-
-
 # --- determinism -----------------------------------------------------------------------
 
 
@@ -237,8 +167,6 @@ def test_numpy_scalars_are_accepted():
 # (maker, name of the size argument, its minimum)
 SIZES = [
     (data.make_moons, "n_samples", 2),
-    (data.make_spirals, "n_samples", 2),  # n_classes=2 by default: needs two points
-    (data.make_spirals, "n_classes", 2),
     (data.make_regression_1d, "n_samples", 1),
     (data.make_sequences, "n_sequences", 1),
     (data.make_sequences, "length", 2),
@@ -312,31 +240,6 @@ def test_non_integer_seed_raises_type_error(maker, seed, type_name):
 def test_make_regression_1d_unknown_function_raises_value_error(function):
     with pytest.raises(ValueError, match=re.escape(f"Received: function={function!r}")):
         data.make_regression_1d(function=function)
-
-
-@pytest.mark.parametrize(("n_samples", "n_classes"), [(1, 2), (2, 3), (4, 5)])
-def test_make_spirals_fewer_samples_than_classes_raises_value_error(n_samples, n_classes):
-    message = f"Received: n_samples={n_samples}, n_classes={n_classes}"
-    with pytest.raises(ValueError, match=re.escape(message)):
-        data.make_spirals(n_samples, n_classes=n_classes)
-
-
-@pytest.mark.parametrize("name", ["circles", "Moons", "", None])
-def test_make_dataset_unknown_name_raises_value_error(name):
-    with pytest.raises(ValueError, match=re.escape(f"Received: name={name!r}")):
-        data.make_dataset(name)
-
-
-def test_make_dataset_unknown_name_lists_the_known_ones():
-    with pytest.raises(ValueError, match=re.escape(str(sorted(data.DATASETS)))):
-        data.make_dataset("circles")
-
-
-def test_make_dataset_validates_through_the_maker():
-    with pytest.raises(ValueError, match=re.escape("Received: n_samples=-5")):
-        data.make_dataset("moons", n_samples=-5)
-    with pytest.raises(TypeError, match="n_classes"):
-        data.make_dataset("moons", n_classes=3)
 
 
 def test_huge_integer_noise_raises_value_error():

@@ -7,14 +7,9 @@ only ever use the backend Keras was first imported with.
 
 from __future__ import annotations
 
-import json
-import os
 import random
 import re
-import subprocess
 import sys
-import textwrap
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -22,8 +17,7 @@ import pytest
 
 import helpers
 from helpers import env
-
-REPO = Path(__file__).resolve().parent.parent
+from tools.project import run_under_backend
 
 # --- seed_everything, in process -------------------------------------------------------
 
@@ -99,12 +93,6 @@ def test_backend_is_the_keras_backend():
     assert env.backend() in env.BACKENDS
 
 
-def test_loaded_frameworks_includes_the_current_backend():
-    loaded = env.loaded_frameworks()
-    assert env.backend() in loaded
-    assert set(loaded) <= set(env.BACKENDS)
-
-
 def test_versions_has_the_expected_keys():
     versions = env.versions()
     backend = keras.backend.backend()
@@ -141,23 +129,9 @@ def test_describe_contains_every_version_and_the_devices():
 # --- every backend, one process each ---------------------------------------------------
 
 
-def run_under_backend(backend: str, script: str) -> dict:
-    """Run ``script`` in a fresh Python under ``backend``; return the JSON of its last line."""
-    completed = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(script)],
-        env={**os.environ, "KERAS_BACKEND": backend},
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    assert completed.returncode == 0, f"the {backend} process failed:\n{completed.stderr[-3000:]}"
-    return json.loads(completed.stdout.strip().splitlines()[-1])
-
-
 SEED_AND_REPORT = """
     import json
+    import sys
 
     import keras
 
@@ -170,7 +144,7 @@ SEED_AND_REPORT = """
     assert first == second, (first, second)
     print(json.dumps({
         "backend": helpers.env.backend(),
-        "frameworks": helpers.env.loaded_frameworks(),
+        "frameworks": [name for name in helpers.env.BACKENDS if name in sys.modules],
         "devices": helpers.env.devices(),
     }))
 """

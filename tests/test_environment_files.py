@@ -9,30 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parent.parent
-REQUIREMENTS = {name: REPO / "requirements" / f"{name}.txt" for name in ("lab", "backends", "test")}
-PIN = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>[^\s#]+)\s+#\s*\S")
-
-
-def normalize(name: str) -> str:
-    """PEP 503 name normalization: `PyYAML`, `pyyaml` and `py_yaml` are the same package."""
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def read_requirements(path: Path) -> dict[str, str]:
-    """Parse `name==version  # why` lines; anything else (but comments) is an error."""
-    pins: dict[str, str] = {}
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        match = PIN.match(line)
-        assert match, (
-            f"{path.name}:{number}: expected `name==version  # why it is here`, got {line!r}"
-        )
-        name = normalize(match["name"])
-        assert name not in pins, f"{path.name}:{number}: {name} is pinned twice"
-        pins[name] = match["version"]
-    return pins
+from tools.project import REPO, REQUIREMENTS, normalize, read_requirements
 
 
 def read_conda(path: Path) -> tuple[dict[str, str], dict[str, str], list[str]]:

@@ -3,11 +3,6 @@ finite differences, on every backend (the slow tests run one subprocess per back
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-
 import keras
 import numpy as np
 import pytest
@@ -15,8 +10,7 @@ from keras import ops
 
 import helpers
 from helpers import gradients
-
-BACKENDS = ("tensorflow", "jax", "torch")
+from tools.project import BACKENDS, run_under_backend
 
 
 def tiny_model(seed: int = 0) -> keras.Model:
@@ -207,15 +201,7 @@ print(json.dumps({
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_every_backend_gives_the_same_gradients(backend):
-    result = subprocess.run(
-        [sys.executable, "-c", SCRIPT],
-        env={**os.environ, "KERAS_BACKEND": backend},
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-    report = json.loads(result.stdout.strip().splitlines()[-1])
+    report = run_under_backend(backend, SCRIPT)
     residual = X @ np.ones((2, 1)) - Y
     assert report["loss"] == pytest.approx(float(np.mean(residual**2)), rel=1e-6)
     np.testing.assert_allclose(report["grads"][0], 2 / 3 * X.T @ residual, rtol=1e-5)

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests import harness
-
-REPO = Path(__file__).resolve().parent.parent
+from tools import harness
+from tools.project import REPO
 
 
 def test_isolate_points_every_directory_into_the_given_folder(tmp_path, monkeypatch):
@@ -49,6 +48,7 @@ def test_keras_writes_its_config_into_the_isolated_folder(tmp_path):
     assert (keras_home / "keras.json").is_file()
 
 
+@pytest.mark.slow
 def test_helpers_import_from_any_working_directory(tmp_path):
     """Notebooks rely on the editable install, not on the current directory."""
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}

@@ -2,45 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import secrets
-import signal
-import socket
 import subprocess
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def get_json(url: str) -> object:
-    with urllib.request.urlopen(url, timeout=10) as response:
-        assert response.status == 200
-        return json.load(response)
+from tools.project import REPO, free_port, get_json, stop_server
 
 
 @pytest.mark.slow
-def stop_server(process: subprocess.Popen) -> None:
-    """Stop a server started in its own process group (it shuts its kernels down on SIGTERM)."""
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-
-
 def test_make_lab_serves_the_notebooks(tmp_path):
     port, token = free_port(), secrets.token_hex(16)
     log_path = tmp_path / "lab.log"

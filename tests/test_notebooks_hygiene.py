@@ -13,12 +13,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tests.harness import NOTEBOOKS, REPO, REPOSITORY
+from tools.project import MAX_NOTEBOOK_BYTES, NOTEBOOKS, REPO, REPOSITORY
 
 NOTEBOOK_DIR = REPO / "notebooks"
-# A notebook with a handful of small figures is ~100 kB; 1 MB leaves room for widgets and
-# plots while keeping the repository quick to clone and diffs readable.
-MAX_BYTES = 1_000_000
 BACKEND_NAMES = ("TensorFlow", "JAX", "PyTorch")
 SECTIONS = ("## What you will learn", "## Setup", "## Summary", "## Exercises")
 SETUP_LINE = 'os.environ.setdefault("KERAS_BACKEND", "tensorflow")'
@@ -72,7 +69,9 @@ def test_valid_nbformat_and_python3_kernel(notebook):
 
 def test_size_limit(notebook):
     path, _ = notebook
-    assert path.stat().st_size <= MAX_BYTES, f"{path.name} is over {MAX_BYTES} bytes"
+    assert path.stat().st_size <= MAX_NOTEBOOK_BYTES, (
+        f"{path.name} is over {MAX_NOTEBOOK_BYTES} bytes"
+    )
 
 
 def test_stored_outputs_are_from_one_clean_run(notebook):

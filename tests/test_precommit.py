@@ -12,31 +12,27 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from tests.test_environment_files import REQUIREMENTS, normalize, read_requirements
-from tests.test_notebooks_hygiene import MAX_BYTES
+from tools.project import (
+    MAX_NOTEBOOK_BYTES,
+    REPO,
+    REQUIREMENTS,
+    find_tool,
+    normalize,
+    read_requirements,
+)
 
-REPO = Path(__file__).resolve().parent.parent
 CONFIG = REPO / ".pre-commit-config.yaml"
+PRE_COMMIT_HINT = "run `make install` (pinned in requirements/test.txt)"
 WHITESPACE_FIXERS = ("trailing-whitespace", "end-of-file-fixer")
 # Tools that clear stored outputs, which nbval compares against: none may run as a hook.
 OUTPUT_STRIPPERS = re.compile(r"nbstripout|nb-clean|nbconvert|clear[-_]output|strip[-_]?output")
 NOTEBOOK = REPO / "notebooks" / "00_start_here.ipynb"
-
-
-def find_pre_commit() -> str:
-    """The pre-commit installed next to this Python (in .venv), else the one on PATH."""
-    beside = Path(sys.executable).parent / "pre-commit"
-    found = str(beside) if beside.is_file() else shutil.which("pre-commit")
-    if found is None:
-        pytest.fail("pre-commit is not installed: run `make install` (pinned in requirements)")
-    return found
 
 
 def hooks() -> dict[str, dict[str, Any]]:
@@ -53,9 +49,10 @@ def requirement_pins() -> dict[str, str]:
     return pins
 
 
+@pytest.mark.slow
 def test_config_is_valid():
     result = subprocess.run(
-        [find_pre_commit(), "validate-config", str(CONFIG)],
+        [find_tool("pre-commit", PRE_COMMIT_HINT), "validate-config", str(CONFIG)],
         capture_output=True,
         text=True,
         timeout=60,
@@ -126,7 +123,7 @@ def test_large_file_limit_is_the_notebook_limit():
     hook = hooks()["check-added-large-files"]
     (maxkb,) = (int(arg.split("=")[1]) for arg in hook["args"] if arg.startswith("--maxkb="))
     # The hook rounds a file's size up to whole KiB and rejects it above maxkb.
-    assert MAX_BYTES <= maxkb * 1024 < MAX_BYTES + 1024
+    assert MAX_NOTEBOOK_BYTES <= maxkb * 1024 < MAX_NOTEBOOK_BYTES + 1024
 
 
 def test_make_target_installs_the_git_hook():
@@ -172,7 +169,7 @@ def test_a_real_run_fixes_whitespace_and_leaves_notebooks_alone(tmp_path):
     tempting = json.dumps(json.loads(NOTEBOOK.read_text()), indent=1, separators=(", ", ": "))
     assert " \n" in tempting
     (work / "notebooks" / "01_tempting.ipynb").write_text(tempting)
-    (work / "too_big.bin").write_bytes(bytes(MAX_BYTES + 50_000))
+    (work / "too_big.bin").write_bytes(bytes(MAX_NOTEBOOK_BYTES + 50_000))
     before = {path: path.read_bytes() for path in work.glob("notebooks/*.ipynb")}
 
     env = {
@@ -187,7 +184,9 @@ def test_a_real_run_fixes_whitespace_and_leaves_notebooks_alone(tmp_path):
     for command in (["git", "init", "-q"], ["git", "add", "-A"]):
         result = run(command, work, env)
         assert result.returncode == 0, result.stderr
-    result = run([find_pre_commit(), "run", "--all-files", "--color=never"], work, env)
+    result = run(
+        [find_tool("pre-commit", PRE_COMMIT_HINT), "run", "--all-files", "--color=never"], work, env
+    )
     output = result.stdout + result.stderr
     if "An unexpected error has occurred" in output:
         log = tmp_path / "pre-commit-home" / "pre-commit.log"

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
-from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
 
 from helpers import saving
-
-REPO = Path(__file__).resolve().parent.parent
+from tools.project import run_python
 
 
 def small_model():
@@ -63,6 +59,7 @@ def test_keep_tensorflow_unloaded_restores_sys_modules():
     assert sys.modules.get("tensorflow", "absent") is before
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", ["jax", "torch"])
 def test_saving_on_jax_or_torch_does_not_import_tensorflow(backend):
     """In a fresh process, save_and_load leaves TensorFlow unloaded, and hides it while active."""
@@ -82,13 +79,6 @@ except ImportError:
 from keras.src.utils.module_utils import tensorflow as lazy_tensorflow
 print(lazy_tensorflow._available)  # Keras remembers "not installed" (see the docstring)
 """
-    result = subprocess.run(
-        [sys.executable, "-c", snippet],
-        env={**os.environ, "KERAS_BACKEND": backend},
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
+    result = run_python(snippet, backend=backend)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.split() == ["False", "NoneType", "hidden", "False"]

@@ -2,7 +2,7 @@
 
 - ``lab``: JupyterLab (the one installed with this Python, so its kernel runs in the same
   environment) on a free 127.0.0.1 port with a token, serving a temporary copy of
-  ``notebooks/``, with every per-user folder in a temporary folder (``tests/harness.py``),
+  ``notebooks/``, with every per-user folder in a temporary folder (``tools/harness.py``),
   the inline matplotlib backend, the default Keras backend, and the pop-ups that could cover
   the page (news, update checks, notifications) turned off in its user settings.
 - ``browser``: Debian's Chromium (``KUH_CHROMIUM`` overrides the path) driven by Playwright;
@@ -30,8 +30,8 @@ from typing import Any
 
 import pytest
 
-from tests.harness import REPO, isolate
-from tests.test_lab import free_port, get_json, stop_server
+from tools.harness import isolate
+from tools.project import REPO, free_port, get_json, stop_server
 
 try:
     from playwright.sync_api import Browser, Page, sync_playwright
@@ -106,7 +106,7 @@ def chromium_path() -> str | None:
 def lab_environment(base: Path) -> dict[str, str]:
     """The server's (and so its kernels') environment, isolated into ``base``.
 
-    :func:`tests.harness.isolate` points the per-user folders into ``base`` and sets the
+    :func:`tools.harness.isolate` points the per-user folders into ``base`` and sets the
     inline matplotlib backend (not Agg, which shows no figure); this process's own
     environment is left as it was. The notebooks run on the default backend.
     """

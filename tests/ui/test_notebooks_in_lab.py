@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.harness import NOTEBOOKS as ALL_NOTEBOOKS
 from tests.ui import jupyterlab as lab_ui
+from tools.project import NOTEBOOKS as ALL_NOTEBOOKS
 
 if TYPE_CHECKING:
     from playwright.sync_api import Locator, Page

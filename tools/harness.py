@@ -1,11 +1,11 @@
-"""The notebook harness shared by the tests and by `make execute`.
+"""The notebook harness shared by the tests, the benchmarks and `make execute`.
 
 Two jobs:
 
 1. :func:`isolate` points every per-user directory that Keras, IPython,
    Jupyter and matplotlib write to into a temporary folder, and configures the
    test kernel, so running the tests never writes into the user's home.
-2. ``python tests/harness.py execute NOTEBOOK...`` re-runs notebooks top to
+2. ``python -m tools.harness execute NOTEBOOK...`` re-runs notebooks top to
    bottom in a fresh kernel and stores their outputs (what `make execute`
    does), under the same configuration nbval later checks them with.
 """
@@ -16,14 +16,9 @@ import argparse
 import os
 import sys
 import tempfile
-import tomllib
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-# Every notebook of the collection, discovered (never listed), in order.
-NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
-# The GitHub repository the badges and the Colab install line point to.
-REPOSITORY = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["urls"]["Repository"]
+from tools.project import REPO
 
 #: The variables set by :func:`isolate`, and the sub-folder each one points to.
 ISOLATED_DIRS: dict[str, str] = {
