@@ -1,0 +1,67 @@
+"""Automatic checks for the exercises at the end of each notebook.
+
+Each ``check_*`` function takes the learner's answer (usually a function or a class), runs it
+on cases it makes itself, and either prints one line saying the answer passed, with the number
+of cases (``"standardize: passed (3 cases)"``: the notebooks store and compare these lines), or
+raises :class:`ExerciseFailed` saying what was wrong. Passing something that is not an answer
+at all (e.g. a number where a function is expected) raises ``TypeError`` instead.
+
+One module per notebook, each tested by ``tests/checks/test_<module>.py``, which feeds the
+checks typical wrong answers and asserts that they are refused:
+
+    helpers.checks._base                        ExerciseFailed and the steps every check shares
+    helpers.checks.nb00_start_here              notebooks/00_start_here.ipynb
+    helpers.checks.nb01_backend_ops             notebooks/01_backend_ops.ipynb
+    helpers.checks.nb02_custom_activations      notebooks/02_custom_activations.ipynb
+    helpers.checks.nb03_gradient_manipulation   notebooks/03_gradient_manipulation.ipynb
+    helpers.checks.nb04_stateful_layers         notebooks/04_stateful_layers.ipynb
+
+Every check is re-exported here, so notebooks call ``helpers.checks.check_*``. Importing this
+package does not import Keras: the checks import it when they run.
+"""
+
+from helpers.checks._base import ExerciseFailed
+from helpers.checks.nb00_start_here import (
+    check_dense_parameter_count,
+    check_noisy_copy,
+    check_standardize,
+)
+from helpers.checks.nb01_backend_ops import (
+    check_clipped_binary_crossentropy,
+    check_log_sum_exp,
+    check_shape_logger,
+)
+from helpers.checks.nb02_custom_activations import (
+    check_mish,
+    check_scaled_tanh,
+    check_unit_interval,
+)
+from helpers.checks.nb03_gradient_manipulation import (
+    check_clip_by_norm,
+    check_kernel_gradient_norms,
+    check_scale_gradient,
+)
+from helpers.checks.nb04_stateful_layers import (
+    check_call_counter,
+    check_moving_average,
+    check_resetting_sum,
+)
+
+__all__ = [
+    "ExerciseFailed",
+    "check_call_counter",
+    "check_clip_by_norm",
+    "check_clipped_binary_crossentropy",
+    "check_dense_parameter_count",
+    "check_kernel_gradient_norms",
+    "check_log_sum_exp",
+    "check_mish",
+    "check_moving_average",
+    "check_noisy_copy",
+    "check_resetting_sum",
+    "check_scale_gradient",
+    "check_scaled_tanh",
+    "check_shape_logger",
+    "check_standardize",
+    "check_unit_interval",
+]

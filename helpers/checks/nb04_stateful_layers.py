@@ -1,0 +1,306 @@
+"""Checks for the exercises of ``notebooks/04_stateful_layers.ipynb``.
+
+Tested in ``tests/checks/test_nb04_stateful_layers.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from helpers.checks._base import (
+    ExerciseFailed,
+    _Cases,
+    _construct,
+    _fit_quietly,
+    _reload,
+    _require_gradient_flow,
+    _require_reloaded_class,
+    _require_subclass,
+    _to_numpy,
+)
+
+
+def _call_layer(name: str, layer: Any, batch: np.ndarray, **kwargs: Any) -> np.ndarray:
+    """Call the answer's layer eagerly on ``batch``; its errors become ExerciseFailed."""
+    import keras
+
+    try:
+        return _to_numpy(name, layer(keras.ops.convert_to_tensor(batch), **kwargs))
+    except ExerciseFailed:
+        raise
+    except Exception as error:  # the learner's call() failed
+        raise ExerciseFailed(
+            f"{name}: calling the layer on a batch of shape {batch.shape} raised "
+            f"{type(error).__name__}: {str(error)[:200]}. Make the weights' shapes follow "
+            "input_shape in build()."
+        ) from error
+
+
+def _state_variable(name: str, layer: Any, attribute: str, shape: tuple[int, ...]) -> Any:
+    """The layer's ``attribute`` must be a non-trainable ``keras.Variable`` of ``shape``."""
+    import keras
+
+    variable = getattr(layer, attribute, None)
+    if not isinstance(variable, keras.Variable):
+        raise ExerciseFailed(
+            f"{name}: after the layer is built, `self.{attribute}` must be a weight made with "
+            f"self.add_weight(..., trainable=False) in build(). Received: {variable!r}"
+        )
+    if variable.trainable or any(variable is weight for weight in layer.trainable_weights):
+        raise ExerciseFailed(
+            f"{name}: `{attribute}` is trainable, so the optimizer would change it. Create it "
+            "with add_weight(..., trainable=False)."
+        )
+    if tuple(variable.shape) != shape:
+        raise ExerciseFailed(
+            f"{name}: `{attribute}` must have shape {shape}. Received: {tuple(variable.shape)}"
+        )
+    return variable
+
+
+def _identity_model(layer: Any, features: int, *, dense_before: bool = False) -> Any:
+    """``layer`` followed by a Dense(1), optionally after a Dense(features); compiled, SGD."""
+    import keras
+
+    from helpers.env import seed_everything
+
+    seed_everything(0)  # keras.utils.set_random_seed would import TensorFlow on any backend
+    before = [keras.layers.Dense(features)] if dense_before else []
+    model = keras.Sequential(
+        [keras.Input(shape=(features,)), *before, layer, keras.layers.Dense(1)]
+    )
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.01), loss="mse")
+    return model
+
+
+def check_moving_average(moving_average_class: object) -> None:
+    """Exercise 04.1: ``ExponentialMovingAverage(momentum=0.9)``, a layer that tracks its input.
+
+    The layer returns its input unchanged. It keeps a non-trainable weight ``average`` of
+    shape ``(features,)``, starting at zeros, and on each call with ``training=True`` sets
+    ``average = momentum * average + (1 - momentum) * mean of the batch``. With
+    ``training=False`` or no ``training`` argument (``predict``, ``evaluate``, a plain call) it
+    leaves ``average`` alone. Checked in eager calls against NumPy, with batches of different
+    sizes and 3 or 4 features; inside ``fit`` / ``predict``, where state must be changed with
+    ``assign`` to survive compilation (and JAX's stateless training); and that gradients still
+    flow through the layer to the layers before it.
+    """
+
+    name = "ExponentialMovingAverage"
+    layer_class = _require_subclass(name, moving_average_class)
+    cases = _Cases(name)
+    rng = np.random.default_rng(4)
+    for momentum, features in ((0.9, 3), (0.5, 4)):
+        layer = _construct(name, layer_class, {"momentum": momentum})
+        expected = np.zeros(features)
+        for size in (5, 2, 7, 3):
+            batch = rng.normal(2.0, 1.0, size=(size, features)).astype("float32")
+            output = _call_layer(name, layer, batch, training=True)
+            if output.shape != batch.shape or not np.allclose(output, batch, atol=1e-6):
+                raise ExerciseFailed(f"{name}: the layer must return its input unchanged.")
+            average = _state_variable(name, layer, "average", (features,))
+            expected = momentum * expected + (1 - momentum) * batch.mean(axis=0)
+            received = _to_numpy(name, average)
+            if not np.allclose(received, expected, atol=1e-5):
+                raise ExerciseFailed(
+                    f"{name}(momentum={momentum}): after a training call on a batch of {size} "
+                    f"samples the average should be {np.round(expected, 4).tolist()}, received "
+                    f"{np.round(received, 4).tolist()}. Keep `momentum` of the old average and "
+                    "add (1 - momentum) of the batch mean over axis 0; start from zeros."
+                )
+        if layer.trainable_weights:
+            raise ExerciseFailed(f"{name}: the layer must have no trainable weights.")
+        for how, training in (
+            ("training=False", {"training": False}),
+            ("no training argument", {}),
+        ):
+            _call_layer(name, layer, batch + 100.0, **training)
+            if not np.allclose(_to_numpy(name, layer.average), expected, atol=1e-5):
+                raise ExerciseFailed(
+                    f"{name}: a call with {how} changed the average: update it only when "
+                    "training is True (give `training` the default False)."
+                )
+        cases.passed(f"eager calls with momentum={momentum} on {features} features")
+
+    layer = _construct(name, layer_class, {"momentum": 0.9})
+    model = _identity_model(layer, features=3)
+    x = rng.normal(2.0, 1.0, size=(15, 3)).astype("float32")  # 3 batches of 5
+    _fit_quietly(name, model, x, np.zeros((15, 1), "float32"), batch_size=5, epochs=1)
+    expected = np.zeros(3)
+    for batch in x.reshape(3, 5, 3):
+        expected = 0.9 * expected + 0.1 * batch.mean(axis=0)
+    received = _to_numpy(name, _state_variable(name, layer, "average", (3,)))
+    if not np.allclose(received, expected, atol=1e-4):
+        raise ExerciseFailed(
+            f"{name}: after fit on 3 batches the average should be "
+            f"{np.round(expected, 4).tolist()}, received {np.round(received, 4).tolist()}. "
+            "Update it with self.average.assign(...) inside call()."
+        )
+    cases.passed("fit")
+    model.predict(x + 100.0, batch_size=5, verbose=0)
+    if not np.allclose(_to_numpy(name, layer.average), expected, atol=1e-4):
+        raise ExerciseFailed(
+            f"{name}: predict() changed the average: update it only when training is True."
+        )
+    cases.passed("predict")
+
+    model = _identity_model(_construct(name, layer_class, {"momentum": 0.9}), 3, dense_before=True)
+    _require_gradient_flow(
+        name,
+        model.layers[0],
+        lambda: _fit_quietly(name, model, x, np.ones((15, 1), "float32"), batch_size=5, epochs=1),
+        "a Dense layer placed before it did not learn: the layer blocks the gradient. Return "
+        "the inputs themselves, not ops.stop_gradient(inputs).",
+    )
+    cases.passed("the gradient flows through the layer")
+    cases.report()
+
+
+def check_call_counter(call_counter_class: object) -> None:
+    """Exercise 04.2: ``CallCounter()``, which counts training batches and survives save/load.
+
+    The layer returns its input unchanged and keeps a non-trainable scalar weight ``calls``
+    that grows by one on every call with ``training=True`` (one per batch in ``fit``), not in
+    ``predict``. A model using it is saved to a ``.keras`` file and loaded back: the loaded
+    layer must still hold the count and go on counting from there.
+    """
+
+    name = "CallCounter"
+    layer_class = _require_subclass(name, call_counter_class)
+    cases = _Cases(name)
+    layer = _construct(name, layer_class)
+    model = _identity_model(layer, features=2)
+    x = np.linspace(-1.0, 1.0, 24, dtype="float32").reshape(12, 2)
+    y = np.zeros((12, 1), "float32")
+
+    def count(counter: Any) -> float:
+        return float(_to_numpy(name, _state_variable(name, counter, "calls", ())))
+
+    _fit_quietly(name, model, x, y, batch_size=4, epochs=2)
+    if count(layer) != 6:
+        raise ExerciseFailed(
+            f"{name}: fit on 12 samples, batch size 4, 2 epochs is 6 training batches; the "
+            f"counter reads {count(layer):g}. Add one per call with training=True, with "
+            "self.calls.assign_add(...)."
+        )
+    output = _to_numpy(name, model.layers[0](x))
+    if not np.allclose(output, x):
+        raise ExerciseFailed(f"{name}: the layer must return its input unchanged.")
+    cases.passed("fit counts the training batches")
+    model.predict(x, batch_size=4, verbose=0)
+    if count(layer) != 6:
+        raise ExerciseFailed(
+            f"{name}: predict() changed the count to {count(layer):g}: count only calls with "
+            "training=True."
+        )
+    cases.passed("predict does not count")
+    loaded = _reload(name, model)
+    counter = _require_reloaded_class(name, loaded, 0, layer_class)
+    if count(counter) != 6:
+        raise ExerciseFailed(
+            f"{name}: after save and load the counter reads {count(counter):g} instead of 6: "
+            "make it a weight (self.add_weight in build()), so the .keras file stores it."
+        )
+    cases.passed("save and load keep the count")
+    _fit_quietly(name, loaded, x, y, batch_size=4, epochs=1)
+    if count(counter) != 9:
+        raise ExerciseFailed(
+            f"{name}: after one more epoch (3 batches) the loaded counter should read 9, "
+            f"received {count(counter):g}."
+        )
+    cases.passed("the loaded layer counts on")
+    cases.report()
+
+
+def check_resetting_sum(resetting_sum_class: object) -> None:
+    """Exercise 04.3: ``ResettingSum(period)``, a running sum that starts over by itself.
+
+    The layer keeps a non-trainable weight ``total`` of shape ``(features,)``. On every call
+    (training or not), if it has already summed ``period`` batches since it last started, it
+    starts again from zero; then it adds the batch's sum over axis 0 to ``total`` and returns
+    ``total`` broadcast to the input's shape. ``period`` must be a positive integer:
+    ``ResettingSum(period=0)`` raises ``ValueError``. Checked in eager calls on batches of
+    different sizes (the weight ``total`` must hold what is returned) and inside a compiled
+    ``predict``, where a Python ``if`` on a tensor cannot decide when to reset (on PyTorch,
+    which Keras runs eagerly, such an ``if`` happens to work).
+    """
+    import keras
+
+    name = "ResettingSum"
+    layer_class = _require_subclass(name, resetting_sum_class)
+    cases = _Cases(name)
+    for bad_period in (0, -2, 2.5, "3"):
+        try:
+            layer_class(period=bad_period)
+        except ValueError:
+            continue
+        except Exception as error:  # wrong error type
+            raise ExerciseFailed(
+                f"{name}(period={bad_period!r}) raised {type(error).__name__}; raise ValueError "
+                "for a period that is not a positive integer."
+            ) from error
+        raise ExerciseFailed(
+            f"{name}(period={bad_period!r}) was accepted: validate `period` in __init__ (a "
+            "positive int) and raise ValueError saying what was expected."
+        )
+    cases.passed("periods that are not positive integers are refused")
+
+    def make_batches(sizes: tuple[int, ...]) -> list[np.ndarray]:
+        values = np.arange(1, 2 * sum(sizes) + 1, dtype="float32").reshape(-1, 2)
+        return np.split(values * np.array([1.0, 10.0], "float32"), np.cumsum(sizes)[:-1])
+
+    def expected_totals(batches: list[np.ndarray], period: int) -> list[np.ndarray]:
+        totals, total = [], np.zeros(2)
+        for index, batch in enumerate(batches):
+            if index % period == 0:
+                total = np.zeros(2)
+            total = total + batch.sum(axis=0)
+            totals.append(total)
+        return totals
+
+    batches = make_batches((2, 3, 1, 2, 4, 3, 2))  # batches of different sizes
+    for period in (3, 2, 1):
+        layer = _construct(name, layer_class, {"period": period})
+        for index, (batch, total) in enumerate(
+            zip(batches, expected_totals(batches, period), strict=True)
+        ):
+            received = _call_layer(name, layer, batch)
+            expected = np.broadcast_to(total, batch.shape)
+            if received.shape != batch.shape or not np.allclose(received, expected):
+                raise ExerciseFailed(
+                    f"{name}(period={period}): call {index + 1} (a batch of {len(batch)}) "
+                    f"should return {expected.tolist()}, received "
+                    f"{np.round(received, 3).tolist()}."
+                )
+            stored = _to_numpy(name, _state_variable(name, layer, "total", (2,)))
+            if not np.allclose(stored, total):
+                raise ExerciseFailed(
+                    f"{name}(period={period}): after call {index + 1}, `total` holds "
+                    f"{np.round(stored, 3).tolist()} but the layer returned {total.tolist()}: "
+                    "keep the running total itself in the weight."
+                )
+    cases.passed("eager calls with periods 3, 2 and 1")
+    layer = _construct(name, layer_class, {"period": 2})
+    model = keras.Sequential([keras.Input(shape=(2,)), layer])
+    even = make_batches((2,) * 7)
+    try:
+        received = _to_numpy(name, model.predict(np.concatenate(even), batch_size=2, verbose=0))
+    except Exception as error:  # a Python `if` on a symbolic tensor, NumPy in call, ...
+        raise ExerciseFailed(
+            f"{name}: predict() failed ({type(error).__name__}: {str(error)[:200]}). Inside a "
+            "compiled call a Python `if` cannot look at a tensor's value: choose between the "
+            "old total and zeros with keras.ops.where."
+        ) from error
+    expected = np.concatenate(
+        [np.broadcast_to(total, (2, 2)) for total in expected_totals(even, 2)]
+    )
+    if not np.allclose(received, expected):
+        raise ExerciseFailed(
+            f"{name}(period=2): compiled predict() (batch size 2) returned "
+            f"{received.tolist()}, expected {expected.tolist()}. The reset must happen inside "
+            "the compiled step too."
+        )
+    cases.passed("a compiled predict()")
+    cases.report()

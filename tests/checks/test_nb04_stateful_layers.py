@@ -1,0 +1,412 @@
+"""Tests for :mod:`helpers.checks.nb04_stateful_layers`: right answers pass, typical mistakes
+are refused.
+
+The answers are written with ``keras.ops``, so this file runs on whichever backend
+``KERAS_BACKEND`` selects. What is not an answer at all (``None``, a number, a function where a
+class is expected) is refused by every check; ``tests/checks/test_base.py`` tests that once for
+all of them.
+"""
+
+from __future__ import annotations
+
+import keras
+import pytest
+
+from helpers import checks
+from tests.checks.expect import expect_pass, expect_refusal
+
+# --- ExponentialMovingAverage ----------------------------------------------------------
+
+
+class MovingAverageCorrect(keras.layers.Layer):
+    def __init__(self, momentum=0.9, **kwargs):
+        super().__init__(**kwargs)
+        self.momentum = momentum
+
+    def build(self, input_shape):
+        self.average = self.add_weight(
+            name="average", shape=(input_shape[-1],), initializer="zeros", trainable=False
+        )
+
+    def call(self, inputs, training=False):
+        if training:
+            batch_mean = keras.ops.mean(inputs, axis=0)
+            self.average.assign(self.momentum * self.average + (1 - self.momentum) * batch_mean)
+        return inputs
+
+
+class MovingAverageAlwaysUpdates(MovingAverageCorrect):
+    def call(self, inputs, training=False):
+        return super().call(inputs, training=True)
+
+
+class MovingAverageSwappedMomentum(MovingAverageCorrect):
+    def call(self, inputs, training=False):
+        if training:
+            batch_mean = keras.ops.mean(inputs, axis=0)
+            self.average.assign((1 - self.momentum) * self.average + self.momentum * batch_mean)
+        return inputs
+
+
+class MovingAverageTrainable(MovingAverageCorrect):
+    def build(self, input_shape):
+        self.average = self.add_weight(
+            name="average", shape=(input_shape[-1],), initializer="zeros", trainable=True
+        )
+
+
+class MovingAverageReturnsAverage(MovingAverageCorrect):
+    def call(self, inputs, training=False):
+        super().call(inputs, training=training)
+        return keras.ops.zeros_like(inputs) + self.average
+
+
+class MovingAverageInPython(keras.layers.Layer):
+    """Keeps the average in a Python attribute: right in eager calls, lost inside fit."""
+
+    def __init__(self, momentum=0.9, **kwargs):
+        super().__init__(**kwargs)
+        self.momentum = momentum
+        self.average = None
+
+    def call(self, inputs, training=False):
+        if training:
+            mean = keras.ops.convert_to_numpy(keras.ops.mean(inputs, axis=0))
+            old = 0.0 if self.average is None else self.average
+            self.average = self.momentum * old + (1 - self.momentum) * mean
+        return inputs
+
+
+class MovingAverageThreeFeatures(MovingAverageCorrect):
+    def build(self, input_shape):
+        self.average = self.add_weight(
+            name="average", shape=(3,), initializer="zeros", trainable=False
+        )
+
+
+class MovingAverageDividesByFive(MovingAverageCorrect):
+    def call(self, inputs, training=False):
+        if training:
+            batch_mean = keras.ops.sum(inputs, axis=0) / 5
+            self.average.assign(self.momentum * self.average + (1 - self.momentum) * batch_mean)
+        return inputs
+
+
+class MovingAverageStopsGradient(MovingAverageCorrect):
+    def call(self, inputs, training=False):
+        return keras.ops.stop_gradient(super().call(inputs, training=training))
+
+
+class MovingAverageTrainsByDefault(MovingAverageCorrect):
+    def call(self, inputs, training=True):
+        return super().call(inputs, training=training)
+
+
+@pytest.mark.parametrize("answer", [pytest.param(MovingAverageCorrect, id="assign")])
+def test_check_moving_average_passes_right_answers(answer, capsys):
+    expect_pass(checks.check_moving_average, answer, capsys)
+
+
+@pytest.mark.parametrize(
+    ("answer", "match"),
+    [
+        pytest.param(
+            MovingAverageAlwaysUpdates,
+            r"training=False\ changed\ the\ average",
+            id="always-updates",
+        ),
+        pytest.param(
+            MovingAverageSwappedMomentum,
+            r"on\ a\ batch\ of\ 5\ samples\ the\ average\ should\ be",
+            id="swapped-momentum",
+        ),
+        pytest.param(MovingAverageTrainable, r"is\ trainable", id="trainable"),
+        pytest.param(
+            MovingAverageReturnsAverage, r"return\ its\ input\ unchanged", id="returns-average"
+        ),
+        pytest.param(
+            MovingAverageInPython, r"must\ be\ a\ weight\ made\ with", id="python-attribute"
+        ),
+        pytest.param(
+            MovingAverageThreeFeatures,
+            r"calling\ the\ layer\ on\ a\ batch\ of\ shape\ \(5,\ 4\)\ raised",
+            id="fixed-features",
+        ),
+        pytest.param(
+            MovingAverageDividesByFive, r"on\ a\ batch\ of\ 2\ samples", id="divides-by-five"
+        ),
+        pytest.param(MovingAverageStopsGradient, r"blocks\ the\ gradient", id="stop-gradient"),
+        pytest.param(
+            MovingAverageTrainsByDefault,
+            r"a\ call\ with\ no\ training\ argument\ changed\ the\ average",
+            id="trains-by-default",
+        ),
+    ],
+)
+@pytest.mark.filterwarnings("ignore:Gradients do not exist:UserWarning")  # the blocked one
+def test_check_moving_average_refuses_wrong_answers(answer, match, capsys):
+    expect_refusal(checks.check_moving_average, answer, match, capsys)
+
+
+# --- CallCounter -----------------------------------------------------------------------
+
+
+@keras.saving.register_keras_serializable(package="tests_checks_nb04")
+class CallCounterCorrect(keras.layers.Layer):
+    def build(self, input_shape):
+        self.calls = self.add_weight(
+            name="calls", shape=(), initializer="zeros", dtype="int32", trainable=False
+        )
+
+    def call(self, inputs, training=False):
+        if training:
+            self.calls.assign_add(1)
+        return inputs
+
+
+@keras.saving.register_keras_serializable(package="tests_checks_nb04")
+class CallCounterFloat(keras.layers.Layer):
+    """A float counter is fine too."""
+
+    def build(self, input_shape):
+        self.calls = self.add_weight(name="calls", shape=(), initializer="zeros", trainable=False)
+
+    def call(self, inputs, training=False):
+        if training:
+            self.calls.assign_add(1.0)
+        return inputs
+
+
+@keras.saving.register_keras_serializable(package="tests_checks_nb04")
+class CallCounterCountsEverything(CallCounterCorrect):
+    def call(self, inputs, training=False):
+        self.calls.assign_add(1)
+        return inputs
+
+
+@keras.saving.register_keras_serializable(package="tests_checks_nb04")
+class CallCounterCountsSamples(CallCounterCorrect):
+    def call(self, inputs, training=False):
+        if training:
+            self.calls.assign_add(keras.ops.cast(keras.ops.shape(inputs)[0], "int32"))
+        return inputs
+
+
+class CallCounterUnregistered(CallCounterCorrect):
+    pass
+
+
+@keras.saving.register_keras_serializable(package="tests_checks_nb04")
+class CallCounterNotSaved(keras.layers.Layer):
+    """Counts in a variable that is not tracked as a weight, so the file does not keep it."""
+
+    def build(self, input_shape):
+        self.calls = self.add_weight(
+            name="calls", shape=(), initializer="zeros", dtype="int32", trainable=False
+        )
+
+    def call(self, inputs, training=False):
+        if training:
+            self.calls.assign_add(1)
+        return inputs
+
+    def save_own_variables(self, store):
+        pass
+
+    def load_own_variables(self, store):
+        pass
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pytest.param(CallCounterCorrect, id="int-counter"),
+        pytest.param(CallCounterFloat, id="float-counter"),
+    ],
+)
+def test_check_call_counter_passes_right_answers(answer, capsys):
+    expect_pass(checks.check_call_counter, answer, capsys)
+
+
+@pytest.mark.parametrize(
+    ("answer", "match"),
+    [
+        pytest.param(
+            CallCounterCountsEverything, r"predict\(\)\ changed\ the\ count", id="counts-everything"
+        ),
+        pytest.param(
+            CallCounterCountsSamples,
+            r"6\ training\ batches;\ the\ counter\ reads\ 24",
+            id="counts-samples",
+        ),
+        pytest.param(CallCounterUnregistered, r"register_keras_serializable", id="unregistered"),
+        pytest.param(
+            CallCounterNotSaved, r"after\ save\ and\ load\ the\ counter\ reads\ 0", id="not-saved"
+        ),
+    ],
+)
+def test_check_call_counter_refuses_wrong_answers(answer, match, capsys):
+    expect_refusal(checks.check_call_counter, answer, match, capsys)
+
+
+# --- ResettingSum ----------------------------------------------------------------------
+
+
+class ResettingSumCorrect(keras.layers.Layer):
+    def __init__(self, period, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(period, int) or period < 1:
+            raise ValueError(f"`period` must be a positive integer. Received: period={period!r}")
+        self.period = period
+
+    def build(self, input_shape):
+        self.total = self.add_weight(
+            name="total", shape=(input_shape[-1],), initializer="zeros", trainable=False
+        )
+        self.batches = self.add_weight(
+            name="batches", shape=(), initializer="zeros", dtype="int32", trainable=False
+        )
+
+    def start_over(self):
+        return keras.ops.equal(self.batches % self.period, 0)
+
+    def call(self, inputs):
+        previous = keras.ops.where(self.start_over(), 0.0, self.total.value)
+        self.total.assign(previous + keras.ops.sum(inputs, axis=0))
+        self.batches.assign_add(1)
+        return keras.ops.zeros_like(inputs) + self.total
+
+
+class ResettingSumUnvalidated(ResettingSumCorrect):
+    def __init__(self, period, **kwargs):
+        keras.layers.Layer.__init__(self, **kwargs)
+        self.period = period
+
+
+class ResettingSumOffByOne(ResettingSumCorrect):
+    def start_over(self):
+        return keras.ops.equal(self.batches % (self.period + 1), 0)
+
+
+class ResettingSumNeverResets(ResettingSumCorrect):
+    def start_over(self):
+        return keras.ops.equal(self.batches, -1)
+
+
+class ResettingSumPythonIf(ResettingSumCorrect):
+    """Right in eager calls; a Python `if` on a tensor cannot run inside compiled predict."""
+
+    def call(self, inputs):
+        if int(keras.ops.convert_to_numpy(self.batches)) % self.period == 0:
+            self.total.assign(keras.ops.zeros_like(self.total.value))
+        self.total.assign(self.total + keras.ops.sum(inputs, axis=0))
+        self.batches.assign_add(1)
+        return keras.ops.zeros_like(inputs) + self.total
+
+
+class ResettingSumCountsSamples(ResettingSumCorrect):
+    def call(self, inputs):
+        previous = keras.ops.where(self.start_over(), 0.0, self.total.value)
+        self.total.assign(previous + keras.ops.sum(inputs, axis=0))
+        self.batches.assign_add(keras.ops.cast(keras.ops.shape(inputs)[0], "int32"))
+        return keras.ops.zeros_like(inputs) + self.total
+
+
+class ResettingSumZeroesAfterwards(ResettingSumCorrect):
+    """Returns the right totals but empties the weight at the end of each period."""
+
+    def call(self, inputs):
+        total = self.total + keras.ops.sum(inputs, axis=0)
+        self.batches.assign_add(1)
+        self.total.assign(keras.ops.where(self.start_over(), 0.0, total))
+        return keras.ops.zeros_like(inputs) + total
+
+
+class ResettingSumTwoRows(ResettingSumCorrect):
+    def call(self, inputs):
+        super().call(inputs)
+        return keras.ops.stack([self.total.value, self.total.value])
+
+
+class ResettingSumOnlyPositive(ResettingSumCorrect):
+    def __init__(self, period, **kwargs):
+        keras.layers.Layer.__init__(self, **kwargs)
+        if period <= 0:
+            raise ValueError(f"`period` must be positive. Received: period={period!r}")
+        self.period = period
+
+
+class ResettingSumReturnsInput(ResettingSumCorrect):
+    def call(self, inputs):
+        super().call(inputs)
+        return inputs
+
+
+@pytest.mark.parametrize("answer", [pytest.param(ResettingSumCorrect, id="ops-where")])
+def test_check_resetting_sum_passes_right_answers(answer, capsys):
+    expect_pass(checks.check_resetting_sum, answer, capsys)
+
+
+@pytest.mark.parametrize(
+    ("answer", "match"),
+    [
+        pytest.param(
+            ResettingSumUnvalidated, r"ResettingSum\(period=0\)\ was\ accepted", id="unvalidated"
+        ),
+        pytest.param(
+            ResettingSumOnlyPositive,
+            r"ResettingSum\(period=2\.5\)\ was\ accepted",
+            id="float-period",
+        ),
+        pytest.param(
+            ResettingSumCountsSamples,
+            r"call\ 6\ \(a\ batch\ of\ 3\)\ should\ return",
+            id="counts-samples",
+        ),
+        pytest.param(
+            ResettingSumZeroesAfterwards,
+            r"keep\ the\ running\ total\ itself\ in\ the\ weight",
+            id="zeroes-afterwards",
+        ),
+        pytest.param(
+            ResettingSumTwoRows, r"call\ 2\ \(a\ batch\ of\ 3\)\ should\ return", id="two-rows"
+        ),
+        pytest.param(
+            ResettingSumOffByOne, r"call\ 4\ \(a\ batch\ of\ 2\)\ should\ return", id="off-by-one"
+        ),
+        pytest.param(
+            ResettingSumNeverResets,
+            r"call\ 4\ \(a\ batch\ of\ 2\)\ should\ return",
+            id="never-resets",
+        ),
+        pytest.param(
+            ResettingSumReturnsInput,
+            r"call\ 1\ \(a\ batch\ of\ 2\)\ should\ return",
+            id="returns-input",
+        ),
+        pytest.param(ResettingSumPythonIf, r"predict\(\)\ failed", id="python-if"),
+    ],
+)
+def test_check_resetting_sum_refuses_wrong_answers(answer, match, capsys):
+    expect_refusal(checks.check_resetting_sum, answer, match, capsys)
+
+
+# --- an instance where the class is expected -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        pytest.param(checks.check_moving_average, id="ExponentialMovingAverage"),
+        pytest.param(checks.check_call_counter, id="CallCounter"),
+        pytest.param(checks.check_resetting_sum, id="ResettingSum"),
+    ],
+)
+def test_class_checks_refuse_an_instance(check, capsys):
+    expect_refusal(
+        check,
+        MovingAverageCorrect(),
+        "Pass the class itself, not an instance",
+        capsys,
+        error=TypeError,
+    )
