@@ -27,7 +27,7 @@ LINTED    := helpers tools tests notebooks benchmarks conftest.py
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .PHONY: lab test test-python test-ui test-notebooks nbval-tensorflow nbval-jax nbval-torch \
-        lint execute bench install install-lab install-test install-lint clean help pre-commit
+        lint execute bench bench-suite install install-lab install-test install-lint clean help pre-commit
 
 help:
 	@echo "make lab      set up .venv if needed and open JupyterLab on notebooks/"
@@ -35,6 +35,7 @@ help:
 	@echo "make test     set up .venv if needed and run the whole test suite"
 	@echo "make execute  re-run the notebooks on TensorFlow and store their outputs"
 	@echo "make bench    time and memory of every notebook on every backend"
+	@echo "make bench-suite  time every stage of 'make test' in a fresh clone (as long as make test)"
 	@echo "make pre-commit  install the git hooks (ruff, ruff format, file checks) for contributors"
 	@echo "make clean    remove .venv"
 
@@ -119,6 +120,13 @@ execute: install-test
 bench: install-test
 	$(BIN)/python -m benchmarks.run_notebooks
 	$(BIN)/python -m benchmarks.custom_ops
+
+# Every stage of `make test` (install, lint, test-python, test-ui, test-notebooks), timed in a
+# fresh clone of HEAD; writes benchmarks/results/test_suite.* and the README's suite table.
+# Takes as long as `make test` from scratch. SUITE_FLAGS, e.g. "--label before --ref abc123".
+SUITE_FLAGS ?=
+bench-suite: install-test
+	$(BIN)/python -m benchmarks.test_suite $(SUITE_FLAGS)
 
 # For contributors: installs pre-commit into .venv (the version pinned in requirements/test.txt)
 # and the git hooks of .pre-commit-config.yaml, which then run on every `git commit`.
