@@ -74,9 +74,11 @@ lab: install-lab
 	$(BIN)/jupyter lab --ServerApp.ip=$(LAB_IP) --ServerApp.port=$(LAB_PORT) \
 	    --ServerApp.root_dir=notebooks $(ROOT_FLAG) $(LAB_FLAGS)
 
+# Lint and the Python tests first (quick to fail); then the browser tests and the three notebook
+# runs, side by side (each keeps about one core busy), the longest first.
 test: install-test
-	$(MAKE) --no-print-directory lint test-python test-ui
-	$(MAKE) --no-print-directory -j$(JOBS) --output-sync=target test-notebooks
+	$(MAKE) --no-print-directory lint test-python
+	$(MAKE) --no-print-directory -j$(JOBS) --output-sync=target nbval-tensorflow test-ui nbval-jax nbval-torch
 
 # --- the parts of `make test` --------------------------------------------------------------
 

@@ -35,7 +35,7 @@ from pathlib import Path
 import pytest
 
 from tools.harness import isolate
-from tools.project import offline_pythonpath
+from tools.project import BACKENDS, offline_pythonpath
 
 ISOLATED = pytest.StashKey[Path]()  # the temporary folder that stands in for the user's home
 #: Folders the notebook kernels of this run were started in, in order (nbval runs one at a time).
@@ -52,7 +52,7 @@ if {probe_network}:
         _network = "blocked" if type(_error).__name__ == "NetworkBlocked" else repr(_error)
 print(_json.dumps({{
     "backend": _sys.modules["keras"].backend.backend() if "keras" in _sys.modules else None,
-    "frameworks": [name for name in ("tensorflow", "jax", "torch") if name in _sys.modules],
+    "frameworks": [name for name in {backends!r} if name in _sys.modules],
     "cwd": _os.getcwd(),
     "network": _network,
 }}))
@@ -151,7 +151,7 @@ class BackendProbe(pytest.Item):
 
     def runtest(self) -> None:
         offline = self.config.getoption("nb_offline")
-        report = self.run_probe(PROBE.format(probe_network=offline))
+        report = self.run_probe(PROBE.format(probe_network=offline, backends=BACKENDS))
         asked = requested_backend()
         assert report["backend"] is not None, "the notebook never imported keras"
         assert report["backend"] == asked, (

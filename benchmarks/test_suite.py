@@ -3,14 +3,11 @@
     python -m benchmarks.test_suite                       # a fresh clone of HEAD
     python -m benchmarks.test_suite --label before --ref 955a2be --no-readme
 
-It clones the repository (``--ref``, HEAD by default) into a temporary folder, then runs there,
-one after the other, the stages `make test` runs, timing each:
-
-- ``install``: ``make install`` (creates .venv; pip's cache makes this faster than a first-ever
-  install);
-- ``lint``, ``test-python``, ``test-ui``: as `make test` runs them;
-- ``test-notebooks``: ``make -j<cores> --output-sync=target test-notebooks``, as `make test` runs
-  it (before the change of issue 12 this included ``nbval-strict``).
+It clones the repository (``--ref``, HEAD by default) into a temporary folder and runs there
+what `make test` runs, stage by stage, timing each: first ``make install`` (it creates .venv;
+pip's cache makes this faster than a first-ever install), then the recipe of the clone's own
+`test` target, read from its Makefile. A recipe line that runs its targets one after the other
+gives one stage per target; a line that runs them side by side (``-j``) is one stage.
 
 Every stage must pass. The result is appended to ``benchmarks/results/test_suite.csv`` under its
 label; ``benchmarks/results/test_suite.md`` (and the README, between its markers) gets a table
@@ -23,6 +20,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -33,33 +31,40 @@ from benchmarks.run_notebooks import replace_readme_block
 from tools.project import REPO
 
 RESULTS = REPO / "benchmarks" / "results"
-STAGES = ("install", "lint", "test-python", "test-ui", "test-notebooks")
 README_START = "<!-- test-suite-table:start -->"
 README_END = "<!-- test-suite-table:end -->"
 FIELDS = ("label", "ref", "notebooks", "stage", "seconds")
 
 
-def stage_command(stage: str, jobs: int) -> list[str]:
-    """The make command line of one stage, as `make test` runs it."""
-    if stage == "test-notebooks":
-        return ["make", "--no-print-directory", f"-j{jobs}", "--output-sync=target", stage]
-    return ["make", "--no-print-directory", stage]
+def stages_of(makefile: str, jobs: int) -> list[tuple[str, list[str]]]:
+    """``(stage name, command)`` for `make install` and each stage of the `test` recipe."""
+    recipe = re.search(r"^test:.*\n((?:\t.*\n)+)", makefile, re.MULTILINE)
+    if recipe is None:
+        raise ValueError("the Makefile has no `test` target with a recipe")
+    stages = [("install", ["make", "--no-print-directory", "install"])]
+    for line in recipe.group(1).splitlines():
+        words = line.split()
+        if not words or words[0] != "$(MAKE)":
+            raise ValueError(f"expected `$(MAKE) ...` lines in the test recipe. Received: {line}")
+        flags = [word.replace("$(JOBS)", str(jobs)) for word in words[1:] if word.startswith("-")]
+        targets = [word for word in words[1:] if not word.startswith("-")]
+        if any(flag.startswith("-j") for flag in flags):
+            stages.append((" ".join(targets), ["make", *flags, *targets]))
+        else:
+            stages.extend((target, ["make", *flags, target]) for target in targets)
+    return stages
 
 
 def time_stages(clone: Path, jobs: int, log: Path) -> dict[str, float]:
     """Run every stage in ``clone``; seconds per stage. Raises if a stage fails."""
     seconds: dict[str, float] = {}
     environment = {key: value for key, value in os.environ.items() if not key.startswith("MAKE")}
+    log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("w") as output:
-        for stage in STAGES:
+        for stage, command in stages_of((clone / "Makefile").read_text(), jobs):
             start = time.perf_counter()
             completed = subprocess.run(
-                stage_command(stage, jobs),
-                cwd=clone,
-                env=environment,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                check=False,
+                command, cwd=clone, env=environment, stdout=output, stderr=subprocess.STDOUT
             )
             seconds[stage] = time.perf_counter() - start
             print(f"{stage}: {seconds[stage]:.0f} s (exit {completed.returncode})", flush=True)
@@ -79,10 +84,13 @@ def read_results(path: Path) -> list[dict[str, str]]:
 def markdown_table(rows: list[dict[str, str]]) -> str:
     """Minutes per stage, one column per label (the last run of each label)."""
     labels: dict[str, dict[str, str]] = {}
+    stages: list[str] = []
     for row in rows:
         labels.setdefault(row["label"], {})[row["stage"]] = row["seconds"]
         labels[row["label"]]["notebooks"] = row["notebooks"]
         labels[row["label"]]["ref"] = row["ref"]
+        if row["stage"] not in stages:
+            stages.append(row["stage"])
     names = list(labels)
     lines = [
         f"`make test` stage by stage in a fresh clone, {os.cpu_count()} CPU cores, minutes.",
@@ -90,13 +98,13 @@ def markdown_table(rows: list[dict[str, str]]) -> str:
         "| stage | " + " | ".join(f"{name} ({labels[name]['ref']})" for name in names) + " |",
         "|---|" + "---:|" * len(names),
     ]
-    for stage in STAGES:
+    for stage in stages:
         cells = [
             f"{float(labels[name][stage]) / 60:.1f}" if stage in labels[name] else "-"
             for name in names
         ]
         lines.append(f"| {stage} | " + " | ".join(cells) + " |")
-    totals = [sum(float(labels[name].get(stage, 0)) for stage in STAGES) / 60 for name in names]
+    totals = [sum(float(labels[name].get(stage, 0)) for stage in stages) / 60 for name in names]
     lines.append("| **total** | " + " | ".join(f"**{total:.1f}**" for total in totals) + " |")
     lines.append("| notebooks | " + " | ".join(labels[name]["notebooks"] for name in names) + " |")
     return "\n".join(lines) + "\n"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 
+import nbformat
 import pytest
 
 from benchmarks import run_notebooks as bench
@@ -61,7 +62,10 @@ def test_repeats_must_be_positive(capsys):
 
 @pytest.mark.slow
 def test_a_small_real_run_writes_csv_table_and_figure(tmp_path):
-    notebook = bench.REPO / "notebooks" / "00_start_here.ipynb"
+    # A two-cell notebook: this tests the benchmark, not a notebook (the nbval runs do that).
+    notebook = tmp_path / "tiny.ipynb"
+    cells = [nbformat.v4.new_code_cell(bench.FLOOR_SOURCE), nbformat.v4.new_code_cell("1 + 1")]
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), notebook)
     assert (
         bench.main(
             [
@@ -81,10 +85,10 @@ def test_a_small_real_run_writes_csv_table_and_figure(tmp_path):
         rows = list(csv.DictReader(file))
     assert [(row["notebook"], row["kind"]) for row in rows] == [
         ("floor", "floor"),
-        ("00_start_here", "notebook"),
+        ("tiny", "notebook"),
     ]
     assert all(float(row["wall_s"]) > 0 and float(row["peak_rss_mb"]) > 50 for row in rows)
-    assert "| 00_start_here | jax |" in (tmp_path / "notebooks.md").read_text()
+    assert "| tiny | jax |" in (tmp_path / "notebooks.md").read_text()
     assert (tmp_path / "notebooks.png").stat().st_size > 10_000
 
 
@@ -117,3 +121,46 @@ def test_custom_ops_measure_pair_trains_both_models_on_this_backend(custom, buil
     assert 0 < result[custom] < 10
     assert 0 < result[built_in] < 10
     assert result["ratio_q1"] <= result["ratio"] <= result["ratio_q3"]
+
+
+# --- the test-suite benchmark -------------------------------------------------------------
+
+
+def test_suite_stages_follow_the_test_recipe_of_the_makefile():
+    from benchmarks import test_suite
+
+    makefile = "test: install-test\n\t$(MAKE) -q lint test-python\n\t$(MAKE) -j$(JOBS) a b\n"
+    assert test_suite.stages_of(makefile, jobs=4) == [
+        ("install", ["make", "--no-print-directory", "install"]),
+        ("lint", ["make", "-q", "lint"]),
+        ("test-python", ["make", "-q", "test-python"]),
+        ("a b", ["make", "-j4", "a", "b"]),
+    ]
+    real = [name for name, _ in test_suite.stages_of((bench.REPO / "Makefile").read_text(), 2)]
+    assert real[:3] == ["install", "lint", "test-python"]
+
+
+@pytest.mark.parametrize(
+    "makefile", ["lab:\n\techo\n", "test: install-test\n\tpytest tests\n"], ids=["none", "plain"]
+)
+def test_suite_stages_refuse_a_makefile_without_a_make_recipe(makefile):
+    from benchmarks import test_suite
+
+    with pytest.raises(ValueError, match="test"):
+        test_suite.stages_of(makefile, jobs=2)
+
+
+def test_suite_table_has_one_column_per_label_and_a_total():
+    from benchmarks import test_suite
+
+    rows = [
+        {"label": "before", "ref": "aaa", "notebooks": "5", "stage": "lint", "seconds": "60"},
+        {"label": "before", "ref": "aaa", "notebooks": "5", "stage": "old", "seconds": "120"},
+        {"label": "after", "ref": "bbb", "notebooks": "7", "stage": "lint", "seconds": "30"},
+    ]
+    table = test_suite.markdown_table(rows)
+    assert "| stage | before (aaa) | after (bbb) |" in table
+    assert "| lint | 1.0 | 0.5 |" in table
+    assert "| old | 2.0 | - |" in table
+    assert "| **total** | **3.0** | **0.5** |" in table
+    assert "| notebooks | 5 | 7 |" in table
