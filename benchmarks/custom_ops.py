@@ -26,7 +26,7 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks.run_notebooks import replace_readme_block
+from benchmarks.run_notebooks import publish_table
 from tools.project import BACKENDS, REPO, run_under_backend
 
 RESULTS = REPO / "benchmarks" / "results"
@@ -158,11 +158,9 @@ def main(argv: list[str]) -> int:
     results = {backend: run_backend(backend) for backend in args.backends}
     table = markdown_table(results)
     args.output.mkdir(parents=True, exist_ok=True)
-    (args.output / "custom_ops.md").write_text(table)
-    if not args.no_readme:
-        readme = REPO / "README.md"
-        readme.write_text(replace_readme_block(readme.read_text(), table, README_START, README_END))
-    print(table)
+    publish_table(
+        table, args.output / "custom_ops.md", not args.no_readme, README_START, README_END
+    )
     return 0
 
 

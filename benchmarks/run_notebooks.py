@@ -161,6 +161,22 @@ def replace_readme_block(
     return readme[: start + len(start_marker)] + "\n" + table + readme[end:]
 
 
+def publish_table(
+    table: str,
+    path: Path,
+    update_readme: bool,
+    start_marker: str = README_START,
+    end_marker: str = README_END,
+) -> None:
+    """Write a results table to ``path``, copy it into the README between its markers (unless
+    ``update_readme`` is false), and print it."""
+    path.write_text(table)
+    if update_readme:
+        readme = REPO / "README.md"
+        readme.write_text(replace_readme_block(readme.read_text(), table, start_marker, end_marker))
+    print("\n" + table)
+
+
 def plot(summaries: list[Summary], path: Path) -> None:
     """Bars of wall time and peak memory per notebook, one colour per backend."""
     import matplotlib
@@ -228,12 +244,8 @@ def main(argv: list[str]) -> int:
         writer.writerows(asdict(run) for run in runs)
     summaries = summarize(runs)
     table = markdown_table(summaries, args.repeats)
-    (args.output / "notebooks.md").write_text(table)
     plot(summaries, args.output / "notebooks.png")
-    if not args.no_readme:
-        readme = REPO / "README.md"
-        readme.write_text(replace_readme_block(readme.read_text(), table))
-    print("\n" + table)
+    publish_table(table, args.output / "notebooks.md", not args.no_readme)
     return 0
 
 

@@ -27,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.run_notebooks import replace_readme_block
+from benchmarks.run_notebooks import publish_table
 from tools.project import REPO
 
 RESULTS = REPO / "benchmarks" / "results"
@@ -151,11 +151,9 @@ def main(argv: list[str]) -> int:
         writer.writeheader()
         writer.writerows(rows)
     table = markdown_table(rows)
-    (args.output / "test_suite.md").write_text(table)
-    if not args.no_readme:
-        readme = REPO / "README.md"
-        readme.write_text(replace_readme_block(readme.read_text(), table, README_START, README_END))
-    print(table)
+    publish_table(
+        table, args.output / "test_suite.md", not args.no_readme, README_START, README_END
+    )
     return 0
 
 
