@@ -8,7 +8,7 @@ One module per concern:
     helpers.plots      activation plots: values and derivatives on one figure
     helpers.widgets    interactive figures (sliders) that fall back to a picture
     helpers.saving     save and load a model through a temporary .keras file
-    helpers.checks     automatic checks for the exercises (a sub-package: one module per notebook)
+    helpers.checks     automatic checks for the exercises
 
 `import helpers` does not import Keras: set KERAS_BACKEND, import Keras, then use the helpers.
 """
