@@ -8,12 +8,14 @@ One module per concern:
     helpers.plots      activation plots: values and derivatives on one figure
     helpers.widgets    interactive figures (sliders) that fall back to a picture
     helpers.saving     save and load a model through a temporary .keras file
+    helpers.processes  run a snippet in a fresh Python process, on a backend of your choice
+    helpers.portable   portable custom layers and a model (imports Keras: import it yourself)
     helpers.checks     automatic checks for the exercises
 
 `import helpers` does not import Keras: set KERAS_BACKEND, import Keras, then use the helpers.
 """
 
-from helpers import checks, data, env, gradients, plots, saving, widgets
+from helpers import checks, data, env, gradients, plots, processes, saving, widgets
 from helpers.env import seed_everything
 
 __all__ = [
@@ -22,6 +24,7 @@ __all__ = [
     "env",
     "gradients",
     "plots",
+    "processes",
     "saving",
     "seed_everything",
     "widgets",

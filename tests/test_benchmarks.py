@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import time
 
 import nbformat
 import pytest
@@ -10,13 +11,13 @@ import pytest
 from benchmarks import run_notebooks as bench
 
 RUNS = [
-    bench.Run("00_start_here", "jax", "notebook", 0, 9.0, 400.0),
-    bench.Run("00_start_here", "jax", "notebook", 1, 11.0, 420.0),
-    bench.Run("00_start_here", "jax", "notebook", 2, 10.0, 410.0),
+    bench.Run("00_start_here", "jax", "notebook", 0, 9.0, 400.0, 500.0),
+    bench.Run("00_start_here", "jax", "notebook", 1, 11.0, 420.0, 520.0),
+    bench.Run("00_start_here", "jax", "notebook", 2, 10.0, 410.0, 510.0),
     bench.Run("floor", "jax", "floor", 0, 4.0, 300.0),
     bench.Run("floor", "jax", "floor", 1, 5.0, 300.0),
     bench.Run("floor", "jax", "floor", 2, 6.0, 300.0),
-    bench.Run("05_backend_agnostic", "jax", "notebook", 0, 45.0, 1200.0),
+    bench.Run("05_backend_agnostic", "jax", "notebook", 0, 45.0, 1200.0, 1500.0),
 ]
 
 
@@ -39,10 +40,36 @@ def test_markdown_table_has_one_row_per_notebook_and_backend():
     table = bench.markdown_table(bench.summarize(RUNS), repeats=3)
     rows = [line for line in table.splitlines() if line.startswith("| 0")]
     assert rows == [
-        "| 00_start_here | jax | 10.0 | 5.0 | 2.0 | 410 | met |",
-        "| 05_backend_agnostic | jax | 45.0 | 5.0 | 9.0 | 1200 | **missed** |",
+        "| 00_start_here | jax | 10.0 | 5.0 | 2.0 | 410 | 510 | met |",
+        "| 05_backend_agnostic | jax | 45.0 | 5.0 | 9.0 | 1200 | 1500 | **missed** |",
     ]
     assert table.startswith("Medians of 3 runs")
+
+
+def test_memory_target_counts_the_subprocesses():
+    light_kernel = bench.Summary("00_x", "jax", 10.0, 5.0, peak_rss_mb=600.0, peak_tree_mb=1100.0)
+    assert not light_kernel.meets_targets
+    assert bench.Summary("00_x", "jax", 10.0, 5.0, 600.0, 900.0).meets_targets
+
+
+def test_tree_memory_adds_up_the_children(monkeypatch):
+    class FakeProcess:
+        def __init__(self, rss):
+            self.rss = rss
+
+        def memory_info(self):
+            return self
+
+        def children(self, recursive):
+            assert recursive
+            return [FakeProcess(2**20 * 300), FakeProcess(2**20 * 200)]
+
+    import psutil
+
+    monkeypatch.setattr(psutil, "Process", lambda pid: FakeProcess(2**20 * 500))
+    with bench.TreeMemory(pid=1, interval=0.01) as tree:
+        time.sleep(0.05)
+    assert tree.peak_mb == 1000.0
 
 
 def test_readme_block_is_replaced_between_the_markers():
@@ -88,6 +115,7 @@ def test_a_small_real_run_writes_csv_table_and_figure(tmp_path):
         ("tiny", "notebook"),
     ]
     assert all(float(row["wall_s"]) > 0 and float(row["peak_rss_mb"]) > 50 for row in rows)
+    assert all(float(row["peak_tree_mb"]) >= float(row["peak_rss_mb"]) for row in rows)
     assert "| tiny | jax |" in (tmp_path / "notebooks.md").read_text()
     assert (tmp_path / "notebooks.png").stat().st_size > 10_000
 

@@ -10,7 +10,7 @@ import pytest
 
 from helpers import data
 
-MAKERS = [data.make_moons, data.make_regression_1d, data.make_sequences]
+MAKERS = [data.make_moons, data.make_regression_1d, data.make_sequences, data.make_images]
 
 
 # --- make_moons ------------------------------------------------------------------------
@@ -132,6 +132,46 @@ def test_make_sequences_noise_changes_the_inputs_but_not_the_targets():
     assert (noisy_x - clean_x).std() == pytest.approx(0.3, rel=0.05)
 
 
+# --- make_images -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("n_samples", "size"), [(1, 4), (9, 6), (64, 12)])
+def test_make_images_shapes_dtypes_and_balanced_classes(n_samples, size):
+    x, y = data.make_images(n_samples, size=size)
+    assert x.shape == (n_samples, size, size, 1)
+    assert x.dtype == np.float32
+    assert y.shape == (n_samples,)
+    assert y.dtype == np.int32
+    counts = np.bincount(y, minlength=4)
+    assert counts.max() - counts.min() <= 1
+    assert set(y.tolist()) <= {0, 1, 2, 3}
+
+
+def test_make_images_without_noise_draws_one_bar_in_the_labelled_direction():
+    x, y = data.make_images(40, size=8, noise=0.0, seed=3)
+    for image, label in zip(x[..., 0], y, strict=True):
+        assert set(np.unique(image).tolist()) == {0.0, 1.0}
+        rows, columns = np.nonzero(image)
+        if label == 0:  # one full row
+            assert len(set(rows.tolist())) == 1
+            assert len(rows) == 8
+        elif label == 1:  # one full column
+            assert len(set(columns.tolist())) == 1
+            assert len(columns) == 8
+        elif label == 2:  # a diagonal: column - row is constant
+            assert len(set((columns - rows).tolist())) == 1
+        else:  # an anti-diagonal: column + row is constant
+            assert len(set((columns + rows).tolist())) == 1
+    assert data.IMAGE_CLASSES == ("horizontal", "vertical", "diagonal", "anti-diagonal")
+
+
+def test_make_images_noise_is_added_to_every_pixel():
+    clean, labels = data.make_images(50, noise=0.0, seed=2)
+    noisy, noisy_labels = data.make_images(50, noise=0.2, seed=2)
+    np.testing.assert_array_equal(labels, noisy_labels)
+    assert (noisy - clean).std() == pytest.approx(0.2, rel=0.05)
+
+
 # --- determinism -----------------------------------------------------------------------
 
 
@@ -170,6 +210,8 @@ SIZES = [
     (data.make_regression_1d, "n_samples", 1),
     (data.make_sequences, "n_sequences", 1),
     (data.make_sequences, "length", 2),
+    (data.make_images, "n_samples", 1),
+    (data.make_images, "size", 4),
 ]
 
 

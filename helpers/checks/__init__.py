@@ -15,6 +15,7 @@ checks typical wrong answers and asserts that they are refused:
     helpers.checks.nb02_custom_activations      notebooks/02_custom_activations.ipynb
     helpers.checks.nb03_gradient_manipulation   notebooks/03_gradient_manipulation.ipynb
     helpers.checks.nb04_stateful_layers         notebooks/04_stateful_layers.ipynb
+    helpers.checks.nb05_backend_agnostic        notebooks/05_backend_agnostic.ipynb
 
 Every check is re-exported here, so notebooks call ``helpers.checks.check_*``. Importing this
 package does not import Keras: the checks import it when they run.
@@ -46,6 +47,11 @@ from helpers.checks.nb04_stateful_layers import (
     check_moving_average,
     check_resetting_sum,
 )
+from helpers.checks.nb05_backend_agnostic import (
+    check_per_feature_bias,
+    check_relu_or_negate,
+    check_soft_clip,
+)
 
 __all__ = [
     "ExerciseFailed",
@@ -58,10 +64,13 @@ __all__ = [
     "check_mish",
     "check_moving_average",
     "check_noisy_copy",
+    "check_per_feature_bias",
+    "check_relu_or_negate",
     "check_resetting_sum",
     "check_scale_gradient",
     "check_scaled_tanh",
     "check_shape_logger",
+    "check_soft_clip",
     "check_standardize",
     "check_unit_interval",
 ]
