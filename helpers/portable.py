@@ -23,9 +23,9 @@ import keras
 import numpy as np
 from keras import ops
 
-PACKAGE = "keras_under_the_hood"
+from helpers.data import _check_seed  # the one check of a NumPy seed
 
-_MAX_SEED = 2**32 - 1
+PACKAGE = "keras_under_the_hood"
 
 
 def _check_units(name: str, value: object) -> int:
@@ -166,22 +166,14 @@ def seed_weights(model: Any, seed: int) -> None:
             "seed_weights() expects a keras.Model or keras.layers.Layer. "
             f"Received: model={model!r} of type {type(model).__name__}"
         )
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(
-            f"seed_weights() expects an integer seed. Received: seed={seed!r} "
-            f"of type {type(seed).__name__}"
-        )
-    if not 0 <= seed <= _MAX_SEED:
-        raise ValueError(
-            f"seed_weights() expects a seed in [0, {_MAX_SEED}]. Received: seed={seed}"
-        )
+    seed = _check_seed(seed)
     if not model.weights:
         raise ValueError(
             f"seed_weights() needs a built model, with its weights. {model.name!r} has none "
             "yet: start it with keras.Input(...), or call it once on a batch. "
             f"Received: model={model.name!r} with 0 weights"
         )
-    rng = np.random.default_rng(int(seed))
+    rng = np.random.default_rng(seed)
     for weight in model.trainable_weights:
         shape = tuple(weight.shape)
         if len(shape) < 2:

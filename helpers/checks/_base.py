@@ -232,3 +232,19 @@ def _require_reloaded_class(
             f"not your {name}: register the class you are checking."
         )
     return layer
+
+
+def _identity_model(layer: Any, features: int, *, dense_before: bool = False) -> Any:
+    """``layer`` followed by a Dense(1), optionally after a Dense(features); compiled with
+    SGD and seeded: the model the checks train an answer's layer in."""
+    import keras
+
+    from helpers.env import seed_everything
+
+    seed_everything(0)  # keras.utils.set_random_seed would import TensorFlow on any backend
+    before = [keras.layers.Dense(features)] if dense_before else []
+    model = keras.Sequential(
+        [keras.Input(shape=(features,)), *before, layer, keras.layers.Dense(1)]
+    )
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.01), loss="mse")
+    return model

@@ -14,6 +14,7 @@ from helpers.checks._base import (
     _Cases,
     _construct,
     _fit_quietly,
+    _identity_model,
     _reload,
     _require_gradient_flow,
     _require_reloaded_class,
@@ -58,21 +59,6 @@ def _state_variable(name: str, layer: Any, attribute: str, shape: tuple[int, ...
             f"{name}: `{attribute}` must have shape {shape}. Received: {tuple(variable.shape)}"
         )
     return variable
-
-
-def _identity_model(layer: Any, features: int, *, dense_before: bool = False) -> Any:
-    """``layer`` followed by a Dense(1), optionally after a Dense(features); compiled, SGD."""
-    import keras
-
-    from helpers.env import seed_everything
-
-    seed_everything(0)  # keras.utils.set_random_seed would import TensorFlow on any backend
-    before = [keras.layers.Dense(features)] if dense_before else []
-    model = keras.Sequential(
-        [keras.Input(shape=(features,)), *before, layer, keras.layers.Dense(1)]
-    )
-    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.01), loss="mse")
-    return model
 
 
 def check_moving_average(moving_average_class: object) -> None:

@@ -14,6 +14,7 @@ from helpers.checks._base import (
     _Cases,
     _construct,
     _fit_quietly,
+    _identity_model,
     _reload,
     _require_callable,
     _require_gradient_flow,
@@ -41,25 +42,6 @@ def _call_eagerly(name: str, function: Any, x: np.ndarray, what: str) -> np.ndar
         raise ExerciseFailed(
             f"{name}: {what} raised {type(error).__name__}: {str(error)[:200]}"
         ) from error
-
-
-def _small_model(layer: Any, features: int) -> Any:
-    """``Dense(features)``, then ``layer``, then ``Dense(1)``; compiled with SGD, seeded."""
-    import keras
-
-    from helpers.env import seed_everything
-
-    seed_everything(0)
-    model = keras.Sequential(
-        [
-            keras.Input(shape=(features,)),
-            keras.layers.Dense(features),
-            layer,
-            keras.layers.Dense(1),
-        ]
-    )
-    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.05), loss="mse")
-    return model
 
 
 def check_soft_clip(soft_clip_class: object) -> None:
@@ -114,7 +96,7 @@ def check_soft_clip(soft_clip_class: object) -> None:
     )
     cases.passed("symbolic inputs")
 
-    model = _small_model(_construct(name, layer_class, {"limit": 2.0}), features=3)
+    model = _identity_model(_construct(name, layer_class, {"limit": 2.0}), 3, dense_before=True)
     try:
         model.predict(x, verbose=0)
     except Exception as error:  # e.g. NumPy on a symbolic tf.Tensor or a JAX tracer
