@@ -44,6 +44,7 @@ from helpers.checks.nb03_gradient_manipulation import (
 )
 from helpers.checks.nb04_stateful_layers import (
     check_call_counter,
+    check_fraction_within,
     check_moving_average,
     check_resetting_sum,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "check_clip_by_norm",
     "check_clipped_binary_crossentropy",
     "check_dense_parameter_count",
+    "check_fraction_within",
     "check_kernel_gradient_norms",
     "check_log_sum_exp",
     "check_mish",

@@ -290,3 +290,172 @@ def check_resetting_sum(resetting_sum_class: object) -> None:
         )
     cases.passed("a compiled predict()")
     cases.report()
+
+
+def _fraction_batches() -> list[tuple[np.ndarray, np.ndarray]]:
+    """``(y_true, y_pred)`` batches of 3, 5, 1 and 4 rows, some exactly 0.5 or 1.0 apart.
+
+    Every value is a multiple of 0.25, so the distances are exact in float32 and the
+    boundary case ``abs(y_true - y_pred) == tolerance`` really is equal. The distances are
+    chosen so that each typical mistake gives another result from the second batch on.
+    """
+    distances = ([0.0, 0.5, 0.75], [-0.5, 1.0, 0.25, -1.0, 1.25], [2.0], [0.0, -0.25, 0.75, -1.5])
+    targets = ([1.0, -2.0, 0.25], [0.5, 1.5, -1.0, 2.0, -0.75], [-0.5], [1.25, 0.0, -1.5, 0.75])
+    return [
+        (
+            np.array(target, "float32").reshape(-1, 1),
+            (np.array(target) + np.array(distance)).astype("float32").reshape(-1, 1),
+        )
+        for target, distance in zip(targets, distances, strict=True)
+    ]
+
+
+def _fraction_close(batches: list[tuple[np.ndarray, np.ndarray]], tolerance: float) -> float:
+    """The fraction of values within ``tolerance`` over all ``batches`` together."""
+    y_true = np.concatenate([pair[0] for pair in batches])
+    y_pred = np.concatenate([pair[1] for pair in batches])
+    return float(np.mean(np.abs(y_true - y_pred) <= tolerance))
+
+
+def _fraction_within_diagnosis(
+    batches: list[tuple[np.ndarray, np.ndarray]], tolerance: float, received: float
+) -> str:
+    """What a wrong value after ``batches`` most likely comes from, said as advice."""
+    per_batch = [_fraction_close([pair], tolerance) for pair in batches]
+    strict = float(
+        np.mean(
+            np.abs(
+                np.concatenate([pair[0] for pair in batches])
+                - np.concatenate([pair[1] for pair in batches])
+            )
+            < tolerance
+        )
+    )
+    if len(batches) > 1 and np.isclose(received, np.mean(per_batch)):
+        return (
+            "That is the average of the batches' fractions, which weighs a batch of 1 like a "
+            "batch of 5: count close values and all values, and divide in result()."
+        )
+    if len(batches) > 1 and np.isclose(received, per_batch[-1]):
+        return (
+            "That is the last batch alone: add to the counts with assign_add instead of "
+            "replacing them."
+        )
+    other = 1.0 if tolerance == 0.5 else 0.5
+    if np.isclose(received, _fraction_close(batches, other)):
+        return f"That is the fraction for tolerance={other}: use the tolerance given to __init__."
+    if np.isclose(received, strict):
+        return f"Values exactly {tolerance} apart count as close: use <=, not <."
+    return "Count abs(y_true - y_pred) <= tolerance over every value seen since the last reset."
+
+
+def check_fraction_within(fraction_within_class: object) -> None:
+    """Exercise 04.4: ``FractionWithin(tolerance=0.5)``, a metric with state of its own.
+
+    A ``keras.metrics.Metric`` whose result is the fraction of predicted values within
+    ``tolerance`` of the target (``abs(y_true - y_pred) <= tolerance``) over every value seen
+    since the last reset, kept in variables made with ``self.add_variable``. ``tolerance``
+    must be a positive number (``ValueError`` otherwise). Checked against NumPy after every
+    ``update_state`` on batches of different sizes (values exactly ``tolerance`` apart
+    included), with two tolerances, after ``reset_state()``, and inside a compiled
+    ``evaluate`` run twice (Keras resets the metric at the start of each).
+    """
+    import keras
+
+    name = "FractionWithin"
+    metric_class = _require_subclass(name, fraction_within_class, base="keras.metrics.Metric")
+    cases = _Cases(name)
+    for bad_tolerance in (0, -0.5):
+        try:
+            metric_class(tolerance=bad_tolerance)
+        except ValueError:
+            continue
+        except Exception as error:  # wrong error type
+            raise ExerciseFailed(
+                f"{name}(tolerance={bad_tolerance!r}) raised {type(error).__name__}; raise "
+                "ValueError for a tolerance that is not positive."
+            ) from error
+        raise ExerciseFailed(
+            f"{name}(tolerance={bad_tolerance!r}) was accepted: check in __init__ that the "
+            "tolerance is positive and raise ValueError saying what was expected."
+        )
+    cases.passed("tolerances that are not positive are refused")
+
+    batches = _fraction_batches()
+
+    def result(metric: Any, what: str) -> float:
+        try:
+            value = _to_numpy(name, metric.result())
+        except ExerciseFailed:
+            raise
+        except Exception as error:  # the learner's result() failed
+            raise ExerciseFailed(
+                f"{name}: result() {what} raised {type(error).__name__}: {str(error)[:200]}"
+            ) from error
+        if value.size != 1:
+            raise ExerciseFailed(
+                f"{name}: result() must return a scalar; received shape {value.shape}."
+            )
+        return float(value.reshape(()))
+
+    for tolerance in (0.5, 1.0):
+        metric = _construct(name, metric_class, {"tolerance": tolerance})
+        if not metric.variables:
+            raise ExerciseFailed(
+                f"{name}: the metric has no variables. Keep the counts in variables made with "
+                "self.add_variable(...) in __init__: Keras resets, saves and compiles only those."
+            )
+        for seen in range(1, len(batches) + 1):
+            y_true, y_pred = batches[seen - 1]
+            try:
+                metric.update_state(y_true, y_pred)
+            except Exception as error:  # the learner's update_state failed
+                raise ExerciseFailed(
+                    f"{name}: update_state on a batch of shape {y_true.shape} raised "
+                    f"{type(error).__name__}: {str(error)[:200]}"
+                ) from error
+            expected = _fraction_close(batches[:seen], tolerance)
+            received = result(metric, f"after {seen} batch" + "es" * (seen > 1))
+            if not np.isclose(received, expected, atol=1e-6):
+                raise ExerciseFailed(
+                    f"{name}(tolerance={tolerance}): after {seen} batch{'es' * (seen > 1)} (sizes "
+                    f"{[len(pair[0]) for pair in batches[:seen]]}) the result should be "
+                    f"{expected:.4f}, received {received:.4f}. "
+                    + _fraction_within_diagnosis(batches[:seen], tolerance, received)
+                )
+        cases.passed(f"update_state and result with tolerance={tolerance}")
+
+    metric.reset_state()
+    metric.update_state(*batches[1])
+    expected, received = _fraction_close(batches[1:2], 1.0), result(metric, "after a reset")
+    if not np.isclose(received, expected, atol=1e-6):
+        raise ExerciseFailed(
+            f"{name}: after reset_state() and one batch the result should be {expected:.4f}, "
+            f"received {received:.4f}: reset_state() must clear every count (the default "
+            "zeroes each variable made with add_variable; plain Python attributes stay)."
+        )
+    cases.passed("reset_state")
+
+    y_true = np.concatenate([pair[0] for pair in batches])
+    y_pred = np.concatenate([pair[1] for pair in batches])
+    model = keras.Sequential([keras.Input(shape=(1,)), keras.layers.Identity()])
+    model.compile(loss="mse", metrics=[_construct(name, metric_class, {"tolerance": 0.5})])
+    expected = _fraction_close(batches, 0.5)
+    for run in ("first", "second"):
+        try:
+            scores = model.evaluate(y_pred, y_true, batch_size=4, verbose=0, return_dict=True)
+        except Exception as error:  # Python numbers or NumPy in update_state, ...
+            raise ExerciseFailed(
+                f"{name}: a compiled evaluate() failed ({type(error).__name__}: "
+                f"{str(error)[:200]}). In update_state, use keras.ops only and change the "
+                "variables with assign_add."
+            ) from error
+        received = float(next(value for key, value in scores.items() if key != "loss"))
+        if not np.isclose(received, expected, atol=1e-6):
+            raise ExerciseFailed(
+                f"{name}: the {run} compiled evaluate() (batches of 4, 4, 4, 1) gave "
+                f"{received:.4f}, expected {expected:.4f}. Keep the counts in variables and "
+                "update them with assign_add, so that compiled code and resets see them."
+            )
+    cases.passed("a compiled evaluate(), twice")
+    cases.report()
