@@ -1,10 +1,12 @@
-"""Static checks on every stored notebook: format, stored outputs, skeleton, links, exercises.
+"""Static checks on every stored notebook: format, stored outputs, skeleton, links, exercises,
+study time and navigation; and that the README and notebook 00 list the notebooks alike.
 
 The notebooks are discovered, never listed, so a new notebook is covered the day it is added.
 """
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -13,7 +15,17 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tools.project import MAX_NOTEBOOK_BYTES, NOTEBOOKS, REPO, REPOSITORY
+from tools.project import (
+    MAX_NOTEBOOK_BYTES,
+    NOTEBOOKS,
+    REPO,
+    REPOSITORY,
+    heading_anchor,
+    is_navigation_cell,
+    markdown_tables,
+    notebook_sections,
+    study_minutes,
+)
 
 NOTEBOOK_DIR = REPO / "notebooks"
 BACKEND_NAMES = ("TensorFlow", "JAX", "PyTorch")
@@ -26,6 +38,11 @@ DOWNLOADS = re.compile(
     r"(load_data\(|get_file\(|urlopen|urlretrieve|requests\.|https?://|"
     r"weights\s*=\s*[\"']imagenet|from_pretrained|hf_hub)"
 )
+# The header's study time: `| **Study time** | about 45 min, ... |`.
+STUDY_TIME = re.compile(r"^\|\s*\*\*Study time\*\*\s*\|\s*about (\d+) min\b", re.MULTILINE)
+# A markdown link's target; one level of parentheses allowed inside it.
+LINK = re.compile(r"\[[^\]]*\]\(((?:[^()\s]|\([^()\s]*\))+)\)")
+START_HERE = NOTEBOOK_DIR / "00_start_here.ipynb"
 # The one download allowed: the setup cell installs the helpers from this repository on Colab.
 COLAB_INSTALL_URL = f"git+{REPOSITORY}@main"
 
@@ -224,3 +241,190 @@ def test_start_here_links_every_notebook():
     assert {path.name for path in NOTEBOOKS} <= linked
     for name in linked:
         assert (NOTEBOOK_DIR / name).is_file(), f"00_start_here links a missing notebook: {name}"
+
+
+# --- study time, navigation and the tables of notebooks ----------------------------------
+
+
+def notebook_table(text: str, where: str) -> dict[str, dict[str, str]]:
+    """The table of notebooks in a markdown text, by notebook number, each row by column."""
+    tables = [table for table in markdown_tables(text) if table[0][:2] == ["#", "Notebook"]]
+    assert len(tables) == 1, f"{where}: expected one table of notebooks (| # | Notebook | ...)"
+    header, *rows = tables[0]
+    return {row[0]: dict(zip(header, row, strict=True)) for row in rows}
+
+
+def readme_notebook_table() -> dict[str, dict[str, str]]:
+    return notebook_table((REPO / "README.md").read_text(), "README.md")
+
+
+def start_here_notebook_table() -> dict[str, dict[str, str]]:
+    return notebook_table(markdown_text(nbformat.read(START_HERE, as_version=4)), START_HERE.name)
+
+
+def test_readme_and_start_here_list_the_notebooks_alike():
+    """Notebook 00's table of notebooks is the README's, less its Colab column, with links
+    relative to `notebooks/`, and `this notebook` as the status of notebook 00."""
+    readme, start = readme_notebook_table(), start_here_notebook_table()
+    numbers = [path.name[:2] for path in NOTEBOOKS]
+    assert list(readme) == numbers, f"README.md: one row per notebook, in order: {numbers}"
+    assert list(start) == numbers, f"{START_HERE.name}: one row per notebook, in order: {numbers}"
+    for number, path in zip(numbers, NOTEBOOKS, strict=True):
+        expected = {
+            column: value.replace("](notebooks/", "](")
+            for column, value in readme[number].items()
+            if column != "Colab"
+        }
+        if number == "00":
+            expected["Status"] = "this notebook"
+        assert start[number] == expected, (
+            f"row {number} differs between README.md and {START_HERE.name}:\n"
+            f"  README:  {expected}\n  00:      {start[number]}"
+        )
+        assert f"](notebooks/{path.name})" in readme[number]["Notebook"], (
+            f"README.md: row {number} must link notebooks/{path.name}"
+        )
+
+
+def test_study_time(notebook):
+    """The header's Study time row: the estimate of `tools.project.study_minutes` (reading at
+    150 words a minute, 10 min per exercise), within 5 min, and the same in both tables."""
+    path, nb = notebook
+    estimate = study_minutes(nb)
+    found = STUDY_TIME.search(nb.cells[0].source)
+    assert found, (
+        f"{path.name}: the header needs a row `| **Study time** | about {estimate} min, ... |` "
+        "after Run time (see CONTRIBUTING.md, Adding a notebook)"
+    )
+    stated = int(found[1])
+    assert abs(stated - estimate) <= 5, (
+        f"{path.name}: Study time says {stated} min, the estimate is now {estimate} min "
+        "(tools.project.study_minutes): update the header and both tables of notebooks"
+    )
+    for where, table in (
+        ("README.md", readme_notebook_table()),
+        ("00", start_here_notebook_table()),
+    ):
+        listed = table.get(path.name[:2], {}).get("Study time")
+        assert listed == f"{stated} min", (
+            f"{path.name}: the header says {stated} min, the table of notebooks in {where} "
+            f"says {listed!r}"
+        )
+
+
+def test_ends_with_a_link_to_the_next_notebook(notebook):
+    """The last cell, markdown: a `---` rule, then `**Next: [NN · Title](NN_name.ipynb)**`, or,
+    in the last notebook, a link back to notebook 00."""
+    path, nb = notebook
+    last = nb.cells[-1]
+    assert is_navigation_cell(last), (
+        f"{path.name}: end with a markdown cell that starts with a `---` line, a blank line and "
+        "`**Next: [NN · Title](NN_name.ipynb)**` (see CONTRIBUTING.md, Adding a notebook)"
+    )
+    later = NOTEBOOKS[NOTEBOOKS.index(path) + 1 :]
+    if later:
+        header = nbformat.read(later[0], as_version=4).cells[0].source.splitlines()[0]
+        expected = f"**Next: [{header.lstrip('#').strip()}]({later[0].name})**"
+        assert expected in last.source, f"{path.name}: the last cell must say {expected}"
+    else:
+        assert f"]({START_HERE.name}#" in last.source, (
+            f"{path.name} is the last notebook: its last cell links back to {START_HERE.name}"
+        )
+    for index, cell in enumerate(nb.cells[:-1]):
+        assert not is_navigation_cell(cell), f"{path.name}: cell {index} looks like the last one"
+
+
+def links_to_notebooks(text: str, document: Path) -> list[tuple[str, Path, str]]:
+    """(link, notebook, anchor) for every link in ``text``, the markdown of ``document``, to a
+    notebook or to a section of one; a bare `#anchor` in a notebook points into itself."""
+    found = []
+    for target in LINK.findall(text):
+        if re.match(r"[a-z][a-z0-9+.-]*:", target):  # https:, mailto:, ...
+            continue
+        file, _, anchor = target.partition("#")
+        if file.endswith(".ipynb"):
+            found.append((target, (document.parent / file).resolve(), anchor))
+        elif not file and document.suffix == ".ipynb":
+            found.append((target, document, anchor))
+    return found
+
+
+def test_links_to_notebooks_and_their_sections_resolve():
+    """Every link to a notebook, or to a section of one (`NN_name.ipynb#Heading-text`, the
+    anchor JupyterLab gives the heading), from the README and from every notebook, resolves."""
+    documents = {REPO / "README.md": (REPO / "README.md").read_text()}
+    for path in NOTEBOOKS:
+        documents[path] = markdown_text(nbformat.read(path, as_version=4))
+    broken = []
+    for document, text in documents.items():
+        for target, notebook, anchor in links_to_notebooks(text, document):
+            if not notebook.is_file():
+                broken.append(f"{document.name}: {target} (no such notebook)")
+            elif anchor:
+                sections = notebook_sections(nbformat.read(notebook, as_version=4))
+                matches = [section for section in sections if section.anchor == anchor]
+                if len(matches) != 1:
+                    broken.append(
+                        f"{document.name}: {target} ({len(matches)} headings of "
+                        f"{notebook.name} have that anchor)"
+                    )
+    assert not broken, "links that do not resolve:\n" + "\n".join(broken)
+
+
+# --- the notebook-reading tools these tests use (tools/project.py) -----------------------
+
+
+def test_heading_anchors_match_nbconvert(notebook):
+    """`heading_anchor` gives every heading the id nbconvert (and JupyterLab) gives it."""
+    from nbconvert import HTMLExporter
+
+    path, nb = notebook
+    markdown_only = nbformat.v4.new_notebook(
+        cells=[cell for cell in nb.cells if cell.cell_type == "markdown"], metadata=nb.metadata
+    )
+    body, _ = HTMLExporter(template_name="basic").from_notebook_node(markdown_only)
+    expected = [html.unescape(found) for found in re.findall(r'<h[1-6] id="([^"]*)"', body)]
+    assert [section.anchor for section in notebook_sections(nb)] == expected, path.name
+
+
+def test_heading_anchor_drops_code_and_links_and_encodes_quotes():
+    assert heading_anchor("## 3. Per-layer `clip` with [a link](x.ipynb)") == (
+        "3.-Per-layer-clip-with-a-link"
+    )
+    assert heading_anchor('## The "stateful layer", fixed') == "The-%22stateful-layer%22,-fixed"
+    assert heading_anchor("### Exercise 1 — why?") == "Exercise-1-%E2%80%94-why?"
+
+
+def test_notebook_sections_reach_the_next_heading_of_their_level():
+    cells = [
+        nbformat.v4.new_markdown_cell("intro\n\n## 1. One"),
+        nbformat.v4.new_code_cell("a"),
+        nbformat.v4.new_markdown_cell("### 1.1 Sub\n```\n## not a heading\n```"),
+        nbformat.v4.new_code_cell("b"),
+        nbformat.v4.new_markdown_cell("## 2. Two"),
+        nbformat.v4.new_code_cell("c"),
+    ]
+    sections = notebook_sections(nbformat.v4.new_notebook(cells=cells))
+    assert [(s.level, s.title, s.code_cells) for s in sections] == [
+        (2, "1. One", (1, 3)),
+        (3, "1.1 Sub", (3,)),
+        (2, "2. Two", (5,)),
+    ]
+
+
+def test_markdown_tables_reads_rows_without_the_rule():
+    text = "para\n\n| a | b |\n|---|:-:|\n| 1 | `x` |\n\n| c |\n|---|\n"
+    assert markdown_tables(text) == [[["a", "b"], ["1", "`x`"]], [["c"]]]
+
+
+def test_study_minutes_counts_prose_and_exercises_only():
+    words = " ".join(["word"] * 1500)  # 10 min of reading
+    cells = [
+        nbformat.v4.new_markdown_cell("# 99 · Header " + words),  # the header is left out
+        nbformat.v4.new_markdown_cell(words),
+        nbformat.v4.new_code_cell(words),  # code is left out
+        nbformat.v4.new_code_cell("", metadata={"tags": ["solution"]}),  # an exercise: 10 min
+        nbformat.v4.new_markdown_cell("---\n\n**Next: " + words),  # navigation is left out
+    ]
+    assert study_minutes(nbformat.v4.new_notebook(cells=cells)) == 20
+    assert study_minutes(nbformat.v4.new_notebook(cells=cells[:1])) == 5  # never less than 5

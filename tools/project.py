@@ -3,6 +3,9 @@
 - **Facts about the repository**: its root, its notebooks (discovered, never listed), the
   GitHub repository the badges point to, the requirement files and how to read their pins, and
   the notebook size limit. The backends are `helpers.env.BACKENDS`, re-exported here.
+- **Notebooks as documents**: the anchor JupyterLab gives a heading, the sections of a
+  notebook, the tables of a markdown text, and a notebook's estimated study time. The hygiene
+  tests use them to check the tables of notebooks, the error index and the navigation links.
 - **Processes**: run a Python snippet under one Keras backend in a fresh process (a process can
   use only the backend Keras was first imported with), find a command-line tool installed next
   to this Python, and start / stop a local server.
@@ -20,7 +23,9 @@ import subprocess
 import sys
 import textwrap
 import tomllib
+import urllib.parse
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 from helpers.env import BACKENDS
@@ -28,20 +33,29 @@ from helpers.env import BACKENDS
 __all__ = [
     "BACKENDS",
     "MAX_NOTEBOOK_BYTES",
+    "MINUTES_PER_EXERCISE",
+    "NAVIGATION_START",
     "NOTEBOOKS",
     "OFFLINE_GUARD",
     "REPO",
     "REPOSITORY",
     "REQUIREMENTS",
+    "WORDS_PER_MINUTE",
+    "Section",
     "find_tool",
     "free_port",
     "get_json",
+    "heading_anchor",
+    "is_navigation_cell",
+    "markdown_tables",
     "normalize",
+    "notebook_sections",
     "offline_pythonpath",
     "read_requirements",
     "run_python",
     "run_under_backend",
     "stop_server",
+    "study_minutes",
 ]
 
 #: The repository root.
@@ -94,6 +108,122 @@ def offline_pythonpath() -> str:
     network (only loopback is allowed, and refused connections raise ``NetworkBlocked``)."""
     path = os.environ.get("PYTHONPATH")
     return f"{OFFLINE_GUARD}{os.pathsep}{path}" if path else str(OFFLINE_GUARD)
+
+
+# --- notebooks as documents --------------------------------------------------------------
+
+#: Reading speed for the study-time estimate: technical prose, with its code, read closely.
+WORDS_PER_MINUTE = 150
+#: Study time per exercise (try it, check it, perhaps open the solution), in minutes.
+MINUTES_PER_EXERCISE = 10
+#: How the last cell of every notebook starts: a rule, then the link to the next notebook.
+NAVIGATION_START = "---\n\n**Next"
+
+_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+_CODE_SPAN = re.compile(r"(`+)(.+?)\1")
+
+
+def heading_anchor(heading: str) -> str:
+    """The anchor JupyterLab and nbconvert give a markdown heading: its rendered text with
+    spaces turned into `-`, and what a URL fragment cannot hold percent-encoded (as nbconvert
+    does). ``"## 3. Per-layer `clip`"`` -> ``"3.-Per-layer-clip"``.
+
+    Rendering is approximated: code spans lose their backticks, links keep their text, and
+    `*` emphasis outside code spans is dropped.
+    """
+    text = heading.lstrip("#").strip()
+    parts = _CODE_SPAN.split(text)
+    # split() with one group per match: [text, ticks, code, text, ticks, code, ..., text]
+    rendered = []
+    for index, part in enumerate(parts):
+        if index % 3 == 0:
+            part = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", part).replace("*", "")
+            rendered.append(part)
+        elif index % 3 == 2:
+            rendered.append(part)
+    return urllib.parse.quote("".join(rendered).replace(" ", "-"), safe="?/:@!$&'()*+,;=")
+
+
+@dataclass(frozen=True)
+class Section:
+    """A heading of a notebook and the code cells under it, up to the next heading of the same
+    or a higher level (its sub-sections included)."""
+
+    level: int
+    title: str
+    anchor: str
+    code_cells: tuple[int, ...]  # indices into the notebook's cells
+
+
+def notebook_sections(nb: dict) -> list[Section]:
+    """Every markdown heading of a notebook (a dict or NotebookNode), in order, with its code
+    cells. A heading may sit anywhere in a markdown cell; the code cells after that markdown
+    cell belong to it."""
+    headings: list[tuple[int, str, int]] = []  # level, title, index of the cell holding it
+    for index, cell in enumerate(nb["cells"]):
+        if cell["cell_type"] != "markdown":
+            continue
+        source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+        in_fence = False
+        for line in source.splitlines():
+            if line.lstrip().startswith("```"):
+                in_fence = not in_fence
+            match = None if in_fence else _HEADING.match(line)
+            if match:
+                headings.append((len(match[1]), match[2], index))
+    sections = []
+    for number, (level, title, index) in enumerate(headings):
+        end = next(
+            (later for lvl, _, later in headings[number + 1 :] if lvl <= level),
+            len(nb["cells"]),
+        )
+        code = tuple(
+            position
+            for position in range(index + 1, end)
+            if nb["cells"][position]["cell_type"] == "code"
+        )
+        sections.append(Section(level, title, heading_anchor(title), code))
+    return sections
+
+
+def markdown_tables(text: str) -> list[list[list[str]]]:
+    """The pipe tables of a markdown text: each a list of rows (its header row first, the
+    `|---|` line left out), each row a list of stripped cells."""
+    tables: list[list[list[str]]] = []
+    current: list[list[str]] = []
+    for line in [*text.splitlines(), ""]:
+        stripped = line.strip()
+        if stripped.startswith("|") and stripped.endswith("|") and len(stripped) > 1:
+            cells = [cell.strip() for cell in stripped[1:-1].split("|")]
+            if not all(re.fullmatch(r":?-+:?", cell) for cell in cells):
+                current.append(cells)
+        elif current:
+            tables.append(current)
+            current = []
+    return tables
+
+
+def is_navigation_cell(cell: dict) -> bool:
+    """Whether a cell is the navigation cell that ends every notebook (see
+    :data:`NAVIGATION_START`)."""
+    source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+    return cell["cell_type"] == "markdown" and source.startswith(NAVIGATION_START)
+
+
+def study_minutes(nb: dict) -> int:
+    """Estimated study time of a notebook, in minutes, rounded to 5 (at least 5): its markdown
+    words (whitespace-separated; the header and the navigation cell left out) read at
+    :data:`WORDS_PER_MINUTE`, plus :data:`MINUTES_PER_EXERCISE` per exercise (per code cell
+    tagged ``solution``)."""
+    words = exercises = 0
+    for index, cell in enumerate(nb["cells"]):
+        source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+        if cell["cell_type"] == "markdown" and index > 0 and not is_navigation_cell(cell):
+            words += len(source.split())
+        if "solution" in cell.get("metadata", {}).get("tags", []):
+            exercises += 1
+    minutes = words / WORDS_PER_MINUTE + MINUTES_PER_EXERCISE * exercises
+    return max(5, int(minutes / 5 + 0.5) * 5)
 
 
 # --- processes ---------------------------------------------------------------------------

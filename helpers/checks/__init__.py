@@ -41,6 +41,7 @@ from helpers.checks.nb03_gradient_manipulation import (
     check_clip_by_norm,
     check_kernel_gradient_norms,
     check_scale_gradient,
+    check_signum,
 )
 from helpers.checks.nb04_stateful_layers import (
     check_call_counter,
@@ -72,6 +73,7 @@ __all__ = [
     "check_scale_gradient",
     "check_scaled_tanh",
     "check_shape_logger",
+    "check_signum",
     "check_soft_clip",
     "check_standardize",
     "check_unit_interval",

@@ -188,3 +188,206 @@ def test_check_kernel_gradient_norms_passes_right_answers(answer, capsys):
 )
 def test_check_kernel_gradient_norms_refuses_wrong_answers(answer, match, capsys):
     expect_refusal(checks.check_kernel_gradient_norms, answer, match, capsys)
+
+
+# --- Signum ----------------------------------------------------------------------------
+
+
+@keras.saving.register_keras_serializable(package="test_nb03")
+class SignumCorrect(keras.optimizers.Optimizer):
+    def __init__(self, learning_rate=0.01, beta=0.9, **kwargs):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        self.beta = beta
+
+    def build(self, variables):
+        if self.built:
+            return
+        super().build(variables)
+        self.momentums = [self.add_variable_from_reference(v, "momentum") for v in variables]
+
+    def new_momentum(self, momentum, gradient):
+        return self.beta * momentum + (1 - self.beta) * gradient
+
+    def step(self, learning_rate, momentum, new_momentum, gradient):
+        return learning_rate * keras.ops.sign(new_momentum)
+
+    def update_step(self, gradient, variable, learning_rate):
+        learning_rate = keras.ops.cast(learning_rate, variable.dtype)
+        gradient = keras.ops.cast(gradient, variable.dtype)
+        momentum = self.momentums[self._get_variable_index(variable)]
+        new_momentum = self.new_momentum(momentum, gradient)
+        step = self.step(learning_rate, momentum, new_momentum, gradient)
+        self.assign(momentum, new_momentum)
+        self.assign_sub(variable, step)
+
+    def get_config(self):
+        return {**super().get_config(), "beta": self.beta}
+
+
+@keras.saving.register_keras_serializable(package="test_nb03")
+class SignumInTwoAssigns(keras.optimizers.Optimizer):
+    """Also right: add_optimizer_variables, the momentum updated in place in two steps."""
+
+    def __init__(self, learning_rate=0.01, beta=0.9, **kwargs):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        self.beta = beta
+
+    def build(self, variables):
+        super().build(variables)
+        self.momentums = self.add_optimizer_variables(variables, "momentum")
+
+    def update_step(self, gradient, variable, learning_rate):
+        momentum = self.momentums[self._get_variable_index(variable)]
+        self.assign(momentum, momentum * self.beta)
+        self.assign_add(momentum, (1 - self.beta) * gradient)
+        self.assign_sub(variable, learning_rate * keras.ops.sign(momentum))
+
+    def get_config(self):
+        config = super().get_config()
+        config["beta"] = self.beta
+        return config
+
+
+@keras.saving.register_keras_serializable(package="test_nb03")
+class SignumNoLearningRate(SignumCorrect):
+    def step(self, learning_rate, momentum, new_momentum, gradient):
+        return keras.ops.sign(new_momentum)
+
+
+@keras.saving.register_keras_serializable(package="test_nb03")
+class SignumUphill(SignumCorrect):
+    def step(self, learning_rate, momentum, new_momentum, gradient):
+        return -learning_rate * keras.ops.sign(new_momentum)
+
+
+@keras.saving.register_keras_serializable(package="test_nb03")
+class SignumOfGradient(SignumCorrect):
+    """signSGD: ignores the momentum it keeps."""
+
+    def step(self, learning_rate, momentum, new_momentum, gradient):
+        return learning_rate * keras.ops.sign(gradient)
+
+
+@keras.saving.register_keras_serializable(package="test_nb03")
+class SignumNoSign(SignumCorrect):
+    def step(self, learning_rate, momentum, new_momentum, gradient):
+        return learning_rate * new_momentum
+
+
+@keras.saving.register_keras_serializable(package="test_nb03")
+class SignumOldMomentum(SignumCorrect):
+    def step(self, learning_rate, momentum, new_momentum, gradient):
+        return learning_rate * keras.ops.sign(momentum)
+
+
+@keras.saving.register_keras_serializable(package="test_nb03")
+class SignumBetaSwapped(SignumCorrect):
+    def new_momentum(self, momentum, gradient):
+        return (1 - self.beta) * momentum + self.beta * gradient
+
+
+@keras.saving.register_keras_serializable(package="test_nb03")
+class SignumFixedLearningRate(SignumCorrect):
+    """Steps with the default learning rate, whatever it was given."""
+
+    def step(self, learning_rate, momentum, new_momentum, gradient):
+        return 0.01 * keras.ops.sign(new_momentum)
+
+
+@keras.saving.register_keras_serializable(package="test_nb03")
+class SignumNoSuperBuild(SignumCorrect):
+    def build(self, variables):
+        self.momentums = [self.add_variable_from_reference(v, "momentum") for v in variables]
+
+
+@keras.saving.register_keras_serializable(package="test_nb03")
+class SignumInPython(keras.optimizers.Optimizer):
+    """Keeps the momentum as tensors in a Python list: right step by step, never saved."""
+
+    def __init__(self, learning_rate=0.01, beta=0.9, **kwargs):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        self.beta = beta
+
+    def build(self, variables):
+        super().build(variables)
+        self.momentums = [keras.ops.zeros(v.shape) for v in variables]
+
+    def update_step(self, gradient, variable, learning_rate):
+        index = self._get_variable_index(variable)
+        momentum = self.beta * self.momentums[index] + (1 - self.beta) * gradient
+        self.momentums[index] = momentum
+        self.assign_sub(variable, learning_rate * keras.ops.sign(momentum))
+
+    def get_config(self):
+        return {**super().get_config(), "beta": self.beta}
+
+
+@keras.saving.register_keras_serializable(package="test_nb03")
+class SignumNoGetConfig(SignumCorrect):
+    def get_config(self):
+        return keras.optimizers.Optimizer.get_config(self)
+
+
+@keras.saving.register_keras_serializable(package="test_nb03")
+class SignumNoKwargs(SignumCorrect):
+    def __init__(self, learning_rate=0.01, beta=0.9):
+        super().__init__(learning_rate=learning_rate, beta=beta)
+
+
+class SignumUnregistered(SignumCorrect):
+    pass
+
+
+class SignumForgetsSuperInit(SignumCorrect):
+    def __init__(self, learning_rate=0.01, beta=0.9, **kwargs):
+        self.beta = beta
+
+
+class SignumLayer(keras.layers.Layer):
+    pass
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pytest.param(SignumCorrect, id="add-variable-from-reference"),
+        pytest.param(SignumInTwoAssigns, id="add-optimizer-variables"),
+    ],
+)
+def test_check_signum_passes_right_answers(answer, capsys):
+    expect_pass(checks.check_signum, answer, capsys)
+
+
+@pytest.mark.parametrize(
+    ("answer", "match"),
+    [
+        pytest.param(SignumNoLearningRate, "multiply the step by `learning_rate`", id="no-lr"),
+        pytest.param(SignumUphill, "moved uphill", id="plus"),
+        pytest.param(SignumOfGradient, "momentum were forgotten", id="sign-of-gradient"),
+        pytest.param(SignumNoSign, r"not by the momentum itself", id="no-sign"),
+        pytest.param(SignumOldMomentum, "update the momentum first", id="old-momentum"),
+        pytest.param(SignumBetaSwapped, r"keep beta of the old momentum", id="beta-swapped"),
+        pytest.param(SignumFixedLearningRate, r"the rule is: momentum = beta", id="fixed-lr"),
+        pytest.param(
+            SignumNoSuperBuild, r"call super\(\)\.build\(variables\)", id="no-super-build"
+        ),
+        pytest.param(SignumInPython, "keep the momentum in optimizer variables", id="python-state"),
+        pytest.param(SignumNoGetConfig, r"get_config\(\) must include beta", id="no-get-config"),
+        pytest.param(SignumNoKwargs, r"pass \*\*kwargs to super", id="no-kwargs"),
+        pytest.param(SignumUnregistered, "register_keras_serializable", id="unregistered"),
+        pytest.param(SignumForgetsSuperInit, r"super\(\)\.__init__", id="no-super-init"),
+    ],
+)
+def test_check_signum_refuses_wrong_answers(answer, match, capsys):
+    expect_refusal(checks.check_signum, answer, match, capsys)
+
+
+@pytest.mark.parametrize(
+    ("answer", "match"),
+    [
+        pytest.param(SignumLayer, r"subclass of keras\.optimizers\.Optimizer", id="a-layer"),
+        pytest.param(SignumCorrect(), r"Pass the class itself", id="an-instance"),
+    ],
+)
+def test_check_signum_refuses_what_is_not_an_optimizer_class(answer, match, capsys):
+    expect_refusal(checks.check_signum, answer, match, capsys, error=TypeError)
