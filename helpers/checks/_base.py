@@ -100,6 +100,31 @@ def _construct(
         ) from error
 
 
+def _require_value_error(
+    name: str, answer_class: type, argument: str, bad_values: tuple[object, ...], requirement: str
+) -> None:
+    """``answer_class(argument=value)`` must raise ``ValueError`` for each of ``bad_values``.
+
+    ``requirement`` says what a valid value is (``"a positive integer"``). Accepting a bad
+    value, or refusing it with another error type, raises ExerciseFailed.
+    """
+    for value in bad_values:
+        written = f"{name}({argument}={value!r})"
+        try:
+            answer_class(**{argument: value})
+        except ValueError:
+            continue
+        except Exception as error:  # refused, but with the wrong error type
+            raise ExerciseFailed(
+                f"{written} raised {type(error).__name__}; raise ValueError when `{argument}` "
+                f"is not {requirement}."
+            ) from error
+        raise ExerciseFailed(
+            f"{written} was accepted: check `{argument}` in __init__ and raise ValueError, "
+            f"saying what was expected, when it is not {requirement}."
+        )
+
+
 def _to_numpy(name: str, value: object) -> np.ndarray:
     """Convert a backend tensor or array-like to NumPy, with an exercise-friendly error."""
     import keras

@@ -407,3 +407,48 @@ def test_require_reloaded_class_refuses_another_class(index, position):
     )
     with pytest.raises(checks.ExerciseFailed, match=match):
         _base._require_reloaded_class("Clip", loaded, index, Clip)
+
+
+class _Positive:
+    """Takes `size`; refuses what is not a positive int with ValueError."""
+
+    def __init__(self, size=1):
+        if not isinstance(size, int) or size < 1:
+            raise ValueError(f"`size` must be a positive integer. Received: size={size!r}")
+
+
+class _AcceptsAnything:
+    def __init__(self, size=1):
+        self.size = size
+
+
+class _RefusesWithTypeError:
+    def __init__(self, size=1):
+        if not isinstance(size, int) or size < 1:
+            raise TypeError("size")
+
+
+def test_require_value_error_accepts_a_class_that_refuses_each_bad_value():
+    _base._require_value_error("Sized", _Positive, "size", (0, -3, 2.5), "a positive integer")
+
+
+@pytest.mark.parametrize(
+    ("answer_class", "match"),
+    [
+        pytest.param(
+            _AcceptsAnything,
+            r"^Sized\(size=0\) was accepted: check `size` in __init__ and raise ValueError, "
+            r"saying what was expected, when it is not a positive integer\.$",
+            id="accepted",
+        ),
+        pytest.param(
+            _RefusesWithTypeError,
+            r"^Sized\(size=0\) raised TypeError; raise ValueError when `size` is not a "
+            r"positive integer\.$",
+            id="type-error",
+        ),
+    ],
+)
+def test_require_value_error_refuses_a_class_that_does_not(answer_class, match):
+    with pytest.raises(checks.ExerciseFailed, match=match):
+        _base._require_value_error("Sized", answer_class, "size", (0, -3), "a positive integer")
