@@ -4,14 +4,18 @@ A kernel's backend is fixed when Keras is first imported. To see what another ba
 or what a fresh start costs, a notebook runs code in a new Python process instead:
 :func:`run_fresh` starts one with ``KERAS_BACKEND`` set, waits for it and returns what it
 printed. The processes run one after another, never side by side, so that a notebook's
-memory stays that of the kernel plus one process.
+memory stays that of the kernel plus one process. The exception is :func:`run_workers`,
+which starts the ranks of one distributed process group side by side.
 """
 
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
+import tempfile
+import time
 from collections.abc import Mapping, Sequence
 
 from helpers.env import BACKENDS
@@ -54,6 +58,157 @@ def run_fresh(
         RuntimeError: if the process fails or runs out of time; the message quotes the last
             lines of its error output.
     """
+    environment = _environment(code, backend, env, args, timeout)
+    label = backend or "(keras.json)"
+    try:
+        finished = subprocess.run(
+            [sys.executable, "-c", code, *args],
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as error:
+        raise RuntimeError(
+            f"The fresh {label} process ran longer than {timeout} s and was stopped."
+        ) from error
+    if finished.returncode != 0:
+        tail = "\n".join(finished.stderr.strip().splitlines()[-ERROR_LINES:])
+        raise RuntimeError(
+            f"The fresh {label} process failed (exit status {finished.returncode}). "
+            f"The end of its error output:\n{tail}"
+        )
+    return finished.stdout
+
+
+#: The environment variables :func:`run_workers` sets for each rank, as ``torchrun`` does.
+WORKER_VARIABLES = ("RANK", "LOCAL_RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
+
+
+def run_workers(
+    code: str,
+    *,
+    world_size: int,
+    backend: str | None,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 300.0,
+) -> list[str]:
+    """Run ``code`` in ``world_size`` fresh processes at once, the ranks of one process group.
+
+    What ``torchrun`` does for a script, for a snippet and from a notebook (where
+    ``torch.multiprocessing.spawn`` cannot find a function defined in a cell). Each process is
+    started as :func:`run_fresh` starts one, plus the variables ``torch.distributed``'s
+    default ``env://`` set-up reads: ``RANK`` and ``LOCAL_RANK`` (0 to ``world_size - 1``),
+    ``WORLD_SIZE``, ``MASTER_ADDR=127.0.0.1`` and ``MASTER_PORT``, a port that was free on
+    the loopback interface. The processes run side by side (that is the point), so their
+    memory adds up.
+
+    Args:
+        code: the Python source each rank runs (``python -c code``).
+        world_size: the number of processes, an int from 1 to 8.
+        backend: ``"tensorflow"``, ``"jax"``, ``"torch"``, or ``None`` (unset).
+        env: extra environment variables (strings); they cannot set ``KERAS_BACKEND`` or
+            any of :data:`WORKER_VARIABLES`.
+        timeout: seconds to wait for all of them before stopping them all (> 0).
+
+    Returns:
+        What each rank printed, in rank order.
+
+    Raises:
+        TypeError: if ``code`` is not a string, or ``env`` holds anything but strings.
+        ValueError: if ``world_size`` is not an int from 1 to 8, ``backend`` is not one of
+            :data:`helpers.env.BACKENDS`, ``env`` sets ``KERAS_BACKEND`` or a worker
+            variable, or ``timeout`` is not positive.
+        RuntimeError: if a rank fails or they run out of time (all are stopped); the message
+            quotes the last lines of the first failed rank's error output.
+    """
+    if isinstance(world_size, bool) or not isinstance(world_size, int) or not 1 <= world_size <= 8:
+        raise ValueError(
+            f"`world_size` must be an int from 1 to 8. Received: world_size={world_size!r}"
+        )
+    taken = sorted(set(dict(env or {})) & set(WORKER_VARIABLES))
+    if taken:
+        raise ValueError(
+            f"run_workers sets {', '.join(taken)} itself: leave it out of `env`. "
+            f"Received: env={dict(env or {})!r}"
+        )
+    environment = _environment(code, backend, env, (), timeout)
+    environment.update(
+        WORLD_SIZE=str(world_size), MASTER_ADDR="127.0.0.1", MASTER_PORT=str(_free_port())
+    )
+    label = backend or "(keras.json)"
+    files = [
+        (tempfile.TemporaryFile("w+"), tempfile.TemporaryFile("w+")) for _ in range(world_size)
+    ]
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", code],
+            env={**environment, "RANK": str(rank), "LOCAL_RANK": str(rank)},
+            stdout=stdout,
+            stderr=stderr,
+            text=True,
+        )
+        for rank, (stdout, stderr) in enumerate(files)
+    ]
+    deadline = time.monotonic() + timeout
+    try:
+        # Wait until all are done, one has failed (the others may wait for it forever), or
+        # time is up.
+        while any(process.poll() is None for process in processes):
+            if any(process.poll() for process in processes) or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+    finally:
+        stopped = [process.poll() is None for process in processes]
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        texts = []
+        for pair in files:
+            for file in pair:
+                file.seek(0)
+            texts.append((pair[0].read(), pair[1].read()))
+            for file in pair:
+                file.close()
+    failed = [
+        rank
+        for rank, process in enumerate(processes)
+        if process.returncode != 0 and not stopped[rank]
+    ]
+    if failed:
+        rank = failed[0]
+        tail = "\n".join(texts[rank][1].strip().splitlines()[-ERROR_LINES:])
+        raise RuntimeError(
+            f"Rank {rank} of {world_size} fresh {label} processes failed (exit status "
+            f"{processes[rank].returncode}); all were stopped. The end of its error "
+            f"output:\n{tail}"
+        )
+    if any(stopped):
+        raise RuntimeError(
+            f"The {world_size} fresh {label} processes ran longer than {timeout} s and were "
+            "stopped."
+        )
+    return [stdout for stdout, _ in texts]
+
+
+def _free_port() -> int:
+    """A TCP port that is free on the loopback interface (free now: a race is possible)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _environment(
+    code: str,
+    backend: str | None,
+    env: Mapping[str, str] | None,
+    args: Sequence[str],
+    timeout: float,
+) -> dict[str, str]:
+    """Check the arguments :func:`run_fresh` and :func:`run_workers` share; return the
+    environment of the process to start (raising as their docstrings say)."""
     if not isinstance(code, str):
         raise TypeError(f"`code` must be a string of Python source. Received: code={code!r}")
     if backend is not None and backend not in BACKENDS:
@@ -79,24 +234,4 @@ def run_fresh(
     environment.pop("KERAS_BACKEND", None)
     if backend is not None:
         environment["KERAS_BACKEND"] = backend
-    label = backend or "(keras.json)"
-    try:
-        finished = subprocess.run(
-            [sys.executable, "-c", code, *args],
-            env=environment,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as error:
-        raise RuntimeError(
-            f"The fresh {label} process ran longer than {timeout} s and was stopped."
-        ) from error
-    if finished.returncode != 0:
-        tail = "\n".join(finished.stderr.strip().splitlines()[-ERROR_LINES:])
-        raise RuntimeError(
-            f"The fresh {label} process failed (exit status {finished.returncode}). "
-            f"The end of its error output:\n{tail}"
-        )
-    return finished.stdout
+    return environment

@@ -6,10 +6,11 @@ The tests that start a process are ``slow``; the argument checks run before anyt
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
-from helpers.processes import run_fresh
+from helpers.processes import run_fresh, run_workers
 
 
 @pytest.mark.parametrize(
@@ -63,3 +64,75 @@ def test_run_fresh_failure_quotes_the_error_output():
 def test_run_fresh_stops_a_process_that_runs_too_long():
     with pytest.raises(RuntimeError, match=re.escape("longer than 0.5 s")):
         run_fresh("import time; time.sleep(30)", backend="jax", timeout=0.5)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        pytest.param({"world_size": 0}, ValueError, "Received: world_size=0", id="zero"),
+        pytest.param({"world_size": 9}, ValueError, "from 1 to 8", id="nine"),
+        pytest.param({"world_size": True}, ValueError, "Received: world_size=True", id="bool"),
+        pytest.param({"world_size": "2"}, ValueError, "Received: world_size='2'", id="str"),
+        pytest.param({"env": {"RANK": "1"}}, ValueError, "sets RANK itself", id="rank"),
+        pytest.param(
+            {"env": {"MASTER_PORT": "1", "WORLD_SIZE": "3"}},
+            ValueError,
+            "sets MASTER_PORT, WORLD_SIZE itself",
+            id="port-size",
+        ),
+        pytest.param({"backend": "numpy"}, ValueError, "Received: backend='numpy'", id="backend"),
+        pytest.param({"code": None}, TypeError, "Received: code=None", id="code"),
+        pytest.param({"timeout": -1}, ValueError, "Received: timeout=-1", id="timeout"),
+    ],
+)
+def test_run_workers_rejects_invalid_input(kwargs, error, match):
+    arguments = {"code": "print(1)", "world_size": 2, "backend": "torch", **kwargs}
+    with pytest.raises(error, match=re.escape(match)):
+        run_workers(**arguments)
+
+
+@pytest.mark.slow
+def test_run_workers_starts_the_ranks_of_one_group():
+    code = (
+        "import os; print(*(os.environ[name] for name in "
+        "('RANK', 'LOCAL_RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT', 'KERAS_BACKEND')))"
+    )
+    printed = [line.split() for line in run_workers(code, world_size=3, backend="jax")]
+    assert [words[:5] for words in printed] == [
+        [str(rank), str(rank), "3", "127.0.0.1", printed[0][4]] for rank in range(3)
+    ]
+    assert {words[5] for words in printed} == {"jax"}
+    assert printed[0][4].isdigit()
+
+
+@pytest.mark.slow
+def test_run_workers_ranks_can_form_a_torch_process_group():
+    code = """
+import torch, torch.distributed as dist
+dist.init_process_group("gloo")
+value = torch.tensor([float(dist.get_rank() + 1)])
+dist.all_reduce(value)
+print(dist.get_rank(), value.item())
+dist.destroy_process_group()
+"""
+    assert run_workers(code, world_size=2, backend="torch", timeout=120) == ["0 3.0\n", "1 3.0\n"]
+
+
+@pytest.mark.slow
+def test_run_workers_reports_a_failed_rank_without_waiting_for_the_others():
+    code = (
+        "import os, sys, time\n"
+        "if os.environ['RANK'] == '1':\n"
+        "    sys.stderr.write('rank one broke'); sys.exit(4)\n"
+        "time.sleep(60)  # as a rank waiting for the failed one would\n"
+    )
+    started = time.monotonic()
+    with pytest.raises(RuntimeError, match=r"Rank 1 of 2 (.|\n)*status 4(.|\n)*rank one broke"):
+        run_workers(code, world_size=2, backend="jax", timeout=50)
+    assert time.monotonic() - started < 30
+
+
+@pytest.mark.slow
+def test_run_workers_stops_ranks_that_run_too_long():
+    with pytest.raises(RuntimeError, match=re.escape("ran longer than 0.5 s")):
+        run_workers("import time; time.sleep(30)", world_size=2, backend="jax", timeout=0.5)
