@@ -1,7 +1,8 @@
 """Portable building blocks: custom layers and a model written with ``keras.ops`` only.
 
 Notebook 05 shows their source, trains them on every backend and moves saved models between
-backends; notebook 06 reuses them. Import this module *after* choosing the backend: unlike
+backends; notebook 06 reuses them, with notebook 02's learnable activation and notebook 04's
+running statistic. Import this module *after* choosing the backend: unlike
 the rest of :mod:`helpers`, it imports Keras, because its classes subclass Keras' own.
 ``import helpers`` does not import it.
 
@@ -103,6 +104,107 @@ class ResidualBlock(keras.layers.Layer):
         config["units"] = self.units
         config["activation"] = keras.activations.serialize(self.activation)
         return config
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class LearnableSwish(keras.layers.Layer):
+    """``inputs * sigmoid(beta * inputs)`` with one learnable scalar ``beta``: notebook 02's
+    activation with a learnable parameter.
+
+    Args:
+        initial_beta: the starting value of ``beta``, a finite number (default 1.0: swish).
+        **kwargs: passed to ``keras.layers.Layer`` (``name``, ``dtype``, ...).
+
+    Example:
+        >>> layer = LearnableSwish(initial_beta=2.0)
+        >>> tuple(ops.shape(layer(np.ones((2, 3)))))
+        (2, 3)
+    """
+
+    def __init__(self, initial_beta: float = 1.0, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if (
+            isinstance(initial_beta, bool)
+            or not isinstance(initial_beta, numbers.Real)
+            or not math.isfinite(initial_beta)
+        ):
+            raise ValueError(
+                f"`initial_beta` must be a finite number. Received: initial_beta={initial_beta!r}"
+            )
+        self.initial_beta = float(initial_beta)
+
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        self.beta = self.add_weight(
+            name="beta", shape=(), initializer=keras.initializers.Constant(self.initial_beta)
+        )
+
+    def call(self, inputs: Any) -> Any:
+        return inputs * ops.sigmoid(self.beta * inputs)
+
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+        return input_shape
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "initial_beta": self.initial_beta}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class RunningMean(keras.layers.Layer):
+    """Returns its input unchanged and remembers a moving average of the batches' means.
+
+    The state, ``moving_mean`` (shape ``(features,)``, non-trainable), follows notebook 04's
+    rules: it changes only in training calls of a trainable layer (``training and
+    self.trainable``, as in ``BatchNormalization``), by
+    ``moving_mean = momentum * moving_mean + (1 - momentum) * mean of the batch``, and it is
+    kept and updated in float32 without autocasting, so mixed precision neither rounds nor
+    (on PyTorch) drops its updates. Created with ``aggregation="mean"``: under a TensorFlow
+    distribution strategy, the replicas' new values are averaged.
+
+    Args:
+        momentum: the weight of the old average in each update, in [0, 1) (default 0.9).
+        **kwargs: passed to ``keras.layers.Layer`` (``name``, ``dtype``, ...).
+
+    Example:
+        >>> layer = RunningMean(momentum=0.5)
+        >>> _ = layer(np.ones((4, 2), "float32"), training=True)  # moving_mean is now 0.5
+    """
+
+    def __init__(self, momentum: float = 0.9, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if (
+            isinstance(momentum, bool)
+            or not isinstance(momentum, numbers.Real)
+            or not 0 <= momentum < 1
+        ):
+            raise ValueError(
+                f"`momentum` must be a number in [0, 1). Received: momentum={momentum!r}"
+            )
+        self.momentum = float(momentum)
+
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        self.moving_mean = self.add_weight(
+            name="moving_mean",
+            shape=(input_shape[-1],),
+            initializer="zeros",
+            dtype="float32",
+            trainable=False,
+            autocast=False,
+            aggregation="mean",
+        )
+
+    def call(self, inputs: Any, training: bool = False) -> Any:
+        if training and self.trainable:
+            axes = tuple(range(len(inputs.shape) - 1))
+            batch_mean = ops.mean(ops.cast(inputs, "float32"), axis=axes)
+            keep = self.momentum
+            self.moving_mean.assign(keep * self.moving_mean + (1 - keep) * batch_mean)
+        return inputs
+
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+        return input_shape
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "momentum": self.momentum}
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)

@@ -64,7 +64,13 @@ def test_portable_classifier_trains_saves_and_loads_with_safe_mode():
 
 
 def test_every_class_is_registered_under_the_package():
-    for cls in (portable.ElementwiseScale, portable.ResidualBlock, portable.PortableClassifier):
+    for cls in (
+        portable.ElementwiseScale,
+        portable.ResidualBlock,
+        portable.LearnableSwish,
+        portable.RunningMean,
+        portable.PortableClassifier,
+    ):
         assert keras.saving.get_registered_name(cls) == f"keras_under_the_hood>{cls.__name__}"
 
 
@@ -116,9 +122,22 @@ def test_seed_weights_rejects_invalid_input(kwargs, error, match):
             "Received: hidden_units=True",
             id="hidden-bool",
         ),
+        pytest.param(
+            lambda: portable.LearnableSwish(float("nan")),
+            "finite number. Received: initial_beta=nan",
+            id="beta-nan",
+        ),
+        pytest.param(
+            lambda: portable.LearnableSwish("1"), "Received: initial_beta='1'", id="beta-str"
+        ),
+        pytest.param(lambda: portable.RunningMean(1.0), "Received: momentum=1.0", id="momentum-1"),
+        pytest.param(lambda: portable.RunningMean(-0.1), "[0, 1)", id="momentum-negative"),
+        pytest.param(
+            lambda: portable.RunningMean(True), "Received: momentum=True", id="momentum-bool"
+        ),
     ],
 )
-def test_constructors_reject_invalid_sizes(make, match):
+def test_constructors_reject_invalid_arguments(make, match):
     with pytest.raises(ValueError, match=re.escape(match)):
         make()
 
@@ -151,3 +170,47 @@ def test_a_model_saved_here_predicts_the_same_on_every_backend(tmp_path):
         out = tmp_path / f"{backend}.npy"
         run_fresh(LOAD_AND_PREDICT, backend=backend, args=[str(tmp_path / "model.keras"), str(out)])
         np.testing.assert_allclose(np.load(out), expected, atol=1e-6, err_msg=backend)
+
+
+def test_learnable_swish_computes_x_sigmoid_beta_x_and_learns_beta():
+    x = np.linspace(-3.0, 3.0, 12, dtype="float32").reshape(4, 3)
+    layer = portable.LearnableSwish(initial_beta=2.0)
+    expected = x / (1.0 + np.exp(-2.0 * x))
+    np.testing.assert_allclose(ops.convert_to_numpy(layer(x)), expected, rtol=1e-5, atol=1e-6)
+    assert [weight.name for weight in layer.trainable_weights] == ["beta"]
+    model = keras.Sequential([keras.Input((3,)), layer, keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    model.fit(x, np.ones((4, 1), "float32"), epochs=2, verbose=0)
+    assert float(ops.convert_to_numpy(layer.beta)) != 2.0
+    restored = portable.LearnableSwish.from_config(layer.get_config())
+    assert restored.initial_beta == 2.0
+
+
+def test_running_mean_updates_only_in_training_calls_of_a_trainable_layer():
+    x = np.arange(12, dtype="float32").reshape(4, 3)  # column means 4.5, 5.5, 6.5
+    layer = portable.RunningMean(momentum=0.5)
+    np.testing.assert_array_equal(ops.convert_to_numpy(layer(x, training=True)), x)
+    np.testing.assert_allclose(ops.convert_to_numpy(layer.moving_mean), [2.25, 2.75, 3.25])
+    layer(x + 100.0)  # inference: no change
+    layer.trainable = False
+    layer(x + 100.0, training=True)  # frozen: no change either
+    np.testing.assert_allclose(ops.convert_to_numpy(layer.moving_mean), [2.25, 2.75, 3.25])
+    assert layer.trainable_weights == []
+    assert len(layer.non_trainable_weights) == 1
+
+
+def test_running_mean_in_fit_and_under_mixed_precision():
+    x = np.full((8, 2), 1000.25, dtype="float32")  # not a float16 number: 1000.0 or 1000.5
+    keras.config.set_dtype_policy("mixed_float16")
+    try:
+        layer = portable.RunningMean(momentum=0.5, name="running")
+        model = keras.Sequential([keras.Input((2,)), layer, keras.layers.Dense(1)])
+    finally:
+        keras.config.set_dtype_policy("float32")
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(x, np.zeros((8, 1), "float32"), batch_size=4, epochs=1, shuffle=False, verbose=0)
+    assert layer.moving_mean.dtype == "float32"
+    # Two batches, as float16 inputs (1000.25 rounds to 1000.0), the average kept in float32.
+    np.testing.assert_allclose(ops.convert_to_numpy(layer.moving_mean), [750.0, 750.0])
+    model.predict(x, verbose=0)
+    np.testing.assert_allclose(ops.convert_to_numpy(layer.moving_mean), [750.0, 750.0])
