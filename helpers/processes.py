@@ -135,7 +135,7 @@ def run_workers(
         )
     environment = _environment(code, backend, env, (), timeout)
     environment.update(
-        WORLD_SIZE=str(world_size), MASTER_ADDR="127.0.0.1", MASTER_PORT=str(_free_port())
+        WORLD_SIZE=str(world_size), MASTER_ADDR="127.0.0.1", MASTER_PORT=str(free_port())
     )
     label = backend or "(keras.json)"
     files = [
@@ -193,8 +193,9 @@ def run_workers(
     return [stdout for stdout, _ in texts]
 
 
-def _free_port() -> int:
-    """A TCP port that is free on the loopback interface (free now: a race is possible)."""
+def free_port() -> int:
+    """A TCP port that is free on the loopback interface right now (another process may take
+    it before it is used)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])

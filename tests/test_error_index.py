@@ -12,7 +12,7 @@ import re
 import nbformat
 import pytest
 
-from tools.project import REPO, markdown_tables, notebook_sections
+from tools.project import REPO, markdown_tables, markdown_text, notebook_sections
 
 README = REPO / "README.md"
 START_HERE = REPO / "notebooks" / "00_start_here.ipynb"
@@ -44,9 +44,7 @@ def readme_rows() -> list[list[str]]:
 
 
 def start_here_rows() -> list[list[str]]:
-    nb = nbformat.read(START_HERE, as_version=4)
-    text = "\n\n".join(cell.source for cell in nb.cells if cell.cell_type == "markdown")
-    return error_index(text, START_HERE.name)
+    return error_index(markdown_text(nbformat.read(START_HERE, as_version=4)), START_HERE.name)
 
 
 def message_of(row: list[str]) -> str:

@@ -23,6 +23,7 @@ from tools.project import (
     heading_anchor,
     is_navigation_cell,
     markdown_tables,
+    markdown_text,
     notebook_sections,
     study_minutes,
 )
@@ -59,10 +60,6 @@ def notebook(request) -> tuple[Path, nbformat.NotebookNode]:
 
 def code_cells(nb):
     return [cell for cell in nb.cells if cell.cell_type == "code"]
-
-
-def markdown_text(nb) -> str:
-    return "\n\n".join(cell.source for cell in nb.cells if cell.cell_type == "markdown")
 
 
 def test_there_are_notebooks():

@@ -18,7 +18,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -29,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from helpers.env import BACKENDS
+from helpers.processes import free_port  # one implementation, for the tests too
 
 __all__ = [
     "BACKENDS",
@@ -48,6 +48,7 @@ __all__ = [
     "heading_anchor",
     "is_navigation_cell",
     "markdown_tables",
+    "markdown_text",
     "normalize",
     "notebook_sections",
     "offline_pythonpath",
@@ -123,6 +124,16 @@ _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _CODE_SPAN = re.compile(r"(`+)(.+?)\1")
 
 
+def _source(cell: dict) -> str:
+    """A cell's source as one string, whether stored as a string or a list of lines."""
+    return cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+
+
+def markdown_text(nb: dict) -> str:
+    """All the markdown cells of a notebook, as one markdown text."""
+    return "\n\n".join(_source(cell) for cell in nb["cells"] if cell["cell_type"] == "markdown")
+
+
 def heading_anchor(heading: str) -> str:
     """The anchor JupyterLab and nbconvert give a markdown heading: its rendered text with
     spaces turned into `-`, and what a URL fragment cannot hold percent-encoded (as nbconvert
@@ -163,7 +174,7 @@ def notebook_sections(nb: dict) -> list[Section]:
     for index, cell in enumerate(nb["cells"]):
         if cell["cell_type"] != "markdown":
             continue
-        source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+        source = _source(cell)
         in_fence = False
         for line in source.splitlines():
             if line.lstrip().startswith("```"):
@@ -206,7 +217,7 @@ def markdown_tables(text: str) -> list[list[list[str]]]:
 def is_navigation_cell(cell: dict) -> bool:
     """Whether a cell is the navigation cell that ends every notebook (see
     :data:`NAVIGATION_START`)."""
-    source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+    source = _source(cell)
     return cell["cell_type"] == "markdown" and source.startswith(NAVIGATION_START)
 
 
@@ -217,7 +228,7 @@ def study_minutes(nb: dict) -> int:
     tagged ``solution``)."""
     words = exercises = 0
     for index, cell in enumerate(nb["cells"]):
-        source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+        source = _source(cell)
         if cell["cell_type"] == "markdown" and index > 0 and not is_navigation_cell(cell):
             words += len(source.split())
         if "solution" in cell.get("metadata", {}).get("tags", []):
@@ -277,13 +288,6 @@ def run_under_backend(backend: str, code: str, *, timeout: float = 240) -> objec
     if completed.returncode != 0:
         raise RuntimeError(f"the {backend} process failed:\n{completed.stderr[-3000:]}")
     return json.loads(completed.stdout.strip().splitlines()[-1])
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def get_json(url: str) -> object:
