@@ -128,10 +128,20 @@ def wait_for_run(page: Page, kernel: str, timeout_s: float) -> bool:
 
 
 def save_notebook(page: Page, path: Path, timeout_s: float = 30) -> bool:
-    """File → Save Notebook, then wait until the file on disk has changed."""
+    """File → Save Notebook, then wait until the file on disk has changed and is whole again
+    (the server may be caught between emptying the file and writing it)."""
     before = path.stat().st_mtime_ns
     click_menu(page, "File", "Save Notebook")
-    return poll(lambda: path.stat().st_mtime_ns != before, timeout_s)
+    return poll(lambda: path.stat().st_mtime_ns != before and _is_json(path), timeout_s)
+
+
+def _is_json(path: Path) -> bool:
+    """Whether the file holds a whole JSON document."""
+    try:
+        json.loads(path.read_text())
+    except ValueError:  # empty or half written
+        return False
+    return True
 
 
 def loaded_figures(page: Page) -> int:
