@@ -1,7 +1,7 @@
 """Portable building blocks: custom layers and a model written with ``keras.ops`` only.
 
-Notebook 05 shows their source, trains them on every backend and moves saved models between
-backends; notebook 06 reuses them, with notebook 02's learnable activation and notebook 04's
+Notebook 06 shows their source, trains them on every backend and moves saved models between
+backends; notebook 07 reuses them, with notebook 02's learnable activation and notebook 05's
 running statistic. Import this module *after* choosing the backend: unlike
 the rest of :mod:`helpers`, it imports Keras, because its classes subclass Keras' own.
 ``import helpers`` does not import it.
@@ -152,7 +152,7 @@ class LearnableSwish(keras.layers.Layer):
 class RunningMean(keras.layers.Layer):
     """Returns its input unchanged and remembers a moving average of the batches' means.
 
-    The state, ``moving_mean`` (shape ``(features,)``, non-trainable), follows notebook 04's
+    The state, ``moving_mean`` (shape ``(features,)``, non-trainable), follows notebook 05's
     rules: it changes only in training calls of a trainable layer (``training and
     self.trainable``, as in ``BatchNormalization``), by
     ``moving_mean = momentum * moving_mean + (1 - momentum) * mean of the batch``, and it is

@@ -17,7 +17,7 @@ RUNS = [
     bench.Run("floor", "jax", "floor", 0, 4.0, 300.0),
     bench.Run("floor", "jax", "floor", 1, 5.0, 300.0),
     bench.Run("floor", "jax", "floor", 2, 6.0, 300.0),
-    bench.Run("05_backend_agnostic", "jax", "notebook", 0, 45.0, 1200.0, 1500.0),
+    bench.Run("06_backend_agnostic", "jax", "notebook", 0, 45.0, 1200.0, 1500.0),
 ]
 
 
@@ -31,7 +31,7 @@ def test_summarize_takes_medians_per_notebook_and_backend():
     )
     assert first.ratio == 2.0
     assert first.meets_targets
-    # Notebooks 05 and 06 may take 60 s; the memory target is the same for all.
+    # Notebooks 06 and 07 may take 60 s; the memory target is the same for all.
     assert second.time_target_s == 60.0
     assert not second.meets_targets
 
@@ -41,7 +41,7 @@ def test_markdown_table_has_one_row_per_notebook_and_backend():
     rows = [line for line in table.splitlines() if line.startswith("| 0")]
     assert rows == [
         "| 00_start_here | jax | 10.0 | 5.0 | 2.0 | 410 | 510 | met |",
-        "| 05_backend_agnostic | jax | 45.0 | 5.0 | 9.0 | 1200 | 1500 | **missed** |",
+        "| 06_backend_agnostic | jax | 45.0 | 5.0 | 9.0 | 1200 | 1500 | **missed** |",
     ]
     assert table.startswith("Medians of 3 runs")
 

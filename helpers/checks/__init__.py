@@ -14,8 +14,9 @@ checks typical wrong answers and asserts that they are refused:
     helpers.checks.nb01_backend_ops             notebooks/01_backend_ops.ipynb
     helpers.checks.nb02_custom_activations      notebooks/02_custom_activations.ipynb
     helpers.checks.nb03_gradient_manipulation   notebooks/03_gradient_manipulation.ipynb
-    helpers.checks.nb04_stateful_layers         notebooks/04_stateful_layers.ipynb
-    helpers.checks.nb05_backend_agnostic        notebooks/05_backend_agnostic.ipynb
+    helpers.checks.nb04_custom_optimizers       notebooks/04_custom_optimizers.ipynb
+    helpers.checks.nb05_stateful_layers         notebooks/05_stateful_layers.ipynb
+    helpers.checks.nb06_backend_agnostic        notebooks/06_backend_agnostic.ipynb
 
 Every check is re-exported here, so notebooks call ``helpers.checks.check_*``. Importing this
 package does not import Keras: the checks import it when they run.
@@ -41,15 +42,19 @@ from helpers.checks.nb03_gradient_manipulation import (
     check_clip_by_norm,
     check_kernel_gradient_norms,
     check_scale_gradient,
+)
+from helpers.checks.nb04_custom_optimizers import (
+    check_linear_warmup,
+    check_predicted_update,
     check_signum,
 )
-from helpers.checks.nb04_stateful_layers import (
+from helpers.checks.nb05_stateful_layers import (
     check_call_counter,
     check_fraction_within,
     check_moving_average,
     check_resetting_sum,
 )
-from helpers.checks.nb05_backend_agnostic import (
+from helpers.checks.nb06_backend_agnostic import (
     check_per_feature_bias,
     check_relu_or_negate,
     check_soft_clip,
@@ -63,11 +68,13 @@ __all__ = [
     "check_dense_parameter_count",
     "check_fraction_within",
     "check_kernel_gradient_norms",
+    "check_linear_warmup",
     "check_log_sum_exp",
     "check_mish",
     "check_moving_average",
     "check_noisy_copy",
     "check_per_feature_bias",
+    "check_predicted_update",
     "check_relu_or_negate",
     "check_resetting_sum",
     "check_scale_gradient",

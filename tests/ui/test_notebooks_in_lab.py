@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from tests.ui.conftest import LabServer
 
 NOTEBOOKS = [path.name for path in ALL_NOTEBOOKS]
-RUN_TIMEOUT_S = 480  # notebook 05 (fresh processes on every backend) takes about 2 min on 2 cores
+RUN_TIMEOUT_S = 480  # notebook 06 (fresh processes on every backend) takes about 2 min on 2 cores
 REDRAW_TIMEOUT_S = 30
 
 

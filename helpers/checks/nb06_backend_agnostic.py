@@ -1,6 +1,6 @@
-"""Checks for the exercises of ``notebooks/05_backend_agnostic.ipynb``.
+"""Checks for the exercises of ``notebooks/06_backend_agnostic.ipynb``.
 
-Tested in ``tests/checks/test_nb05_backend_agnostic.py``.
+Tested in ``tests/checks/test_nb06_backend_agnostic.py``.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def _call_eagerly(name: str, function: Any, x: np.ndarray, what: str) -> np.ndar
 
 
 def check_soft_clip(soft_clip_class: object) -> None:
-    """Exercise 05.1: a portable ``SoftClip(limit)`` layer, ``limit * tanh(x / limit)``.
+    """Exercise 06.1: a portable ``SoftClip(limit)`` layer, ``limit * tanh(x / limit)``.
 
     Checked against NumPy in eager calls for two limits; ``limit`` must be validated
     (``ValueError`` for 0, a negative number or a string); the layer must accept a symbolic
@@ -119,7 +119,7 @@ def check_soft_clip(soft_clip_class: object) -> None:
 
 
 def check_per_feature_bias(per_feature_bias_class: object) -> None:
-    """Exercise 05.2: ``PerFeatureBias()``, a learnable bias that loads anywhere.
+    """Exercise 06.2: ``PerFeatureBias()``, a learnable bias that loads anywhere.
 
     The layer adds a trainable weight of shape ``(features,)``, zeros at first, to its input.
     A model using it is trained, saved to a ``.keras`` file and loaded with ``safe_mode`` on
@@ -170,7 +170,7 @@ def check_per_feature_bias(per_feature_bias_class: object) -> None:
 
 
 def check_relu_or_negate(relu_or_negate: object) -> None:
-    """Exercise 05.3: ``relu_or_negate(x)`` without a Python ``if`` on a tensor.
+    """Exercise 06.3: ``relu_or_negate(x)`` without a Python ``if`` on a tensor.
 
     ``relu(x)`` when the largest element of ``x`` is positive, ``-x`` otherwise; checked on
     both kinds of input, then without values: inside a layer of a model built on

@@ -1,4 +1,4 @@
-"""Tests for :mod:`helpers.checks.nb04_stateful_layers`: right answers pass, typical mistakes
+"""Tests for :mod:`helpers.checks.nb05_stateful_layers`: right answers pass, typical mistakes
 are refused.
 
 The answers are written with ``keras.ops``, so this file runs on whichever backend
@@ -151,7 +151,7 @@ def test_check_moving_average_refuses_wrong_answers(answer, match, capsys):
 # --- CallCounter -----------------------------------------------------------------------
 
 
-@keras.saving.register_keras_serializable(package="tests_checks_nb04")
+@keras.saving.register_keras_serializable(package="tests_checks_nb05")
 class CallCounterCorrect(keras.layers.Layer):
     def build(self, input_shape):
         self.calls = self.add_weight(
@@ -164,7 +164,7 @@ class CallCounterCorrect(keras.layers.Layer):
         return inputs
 
 
-@keras.saving.register_keras_serializable(package="tests_checks_nb04")
+@keras.saving.register_keras_serializable(package="tests_checks_nb05")
 class CallCounterFloat(keras.layers.Layer):
     """A float counter is fine too."""
 
@@ -177,14 +177,14 @@ class CallCounterFloat(keras.layers.Layer):
         return inputs
 
 
-@keras.saving.register_keras_serializable(package="tests_checks_nb04")
+@keras.saving.register_keras_serializable(package="tests_checks_nb05")
 class CallCounterCountsEverything(CallCounterCorrect):
     def call(self, inputs, training=False):
         self.calls.assign_add(1)
         return inputs
 
 
-@keras.saving.register_keras_serializable(package="tests_checks_nb04")
+@keras.saving.register_keras_serializable(package="tests_checks_nb05")
 class CallCounterCountsSamples(CallCounterCorrect):
     def call(self, inputs, training=False):
         if training:
@@ -196,7 +196,7 @@ class CallCounterUnregistered(CallCounterCorrect):
     pass
 
 
-@keras.saving.register_keras_serializable(package="tests_checks_nb04")
+@keras.saving.register_keras_serializable(package="tests_checks_nb05")
 class CallCounterNotSaved(keras.layers.Layer):
     """Counts in a variable that is not tracked as a weight, so the file does not keep it."""
 

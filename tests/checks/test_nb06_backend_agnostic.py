@@ -1,4 +1,4 @@
-"""Tests for :mod:`helpers.checks.nb05_backend_agnostic`: right answers pass, typical mistakes
+"""Tests for :mod:`helpers.checks.nb06_backend_agnostic`: right answers pass, typical mistakes
 are refused.
 
 The answers are written with ``keras.ops`` (or deliberately without it), so this file runs on
@@ -108,7 +108,7 @@ def test_check_soft_clip_refuses_wrong_answers(answer, match, capsys):
 # --- PerFeatureBias --------------------------------------------------------------------
 
 
-@keras.saving.register_keras_serializable(package="test_nb05")
+@keras.saving.register_keras_serializable(package="test_nb06")
 class PerFeatureBiasCorrect(keras.layers.Layer):
     def build(self, input_shape):
         self.bias = self.add_weight(name="bias", shape=(input_shape[-1],), initializer="zeros")
@@ -125,19 +125,19 @@ class PerFeatureBiasUnregistered(keras.layers.Layer):
         return x + self.bias
 
 
-@keras.saving.register_keras_serializable(package="test_nb05")
+@keras.saving.register_keras_serializable(package="test_nb06")
 class PerFeatureBiasScalar(PerFeatureBiasCorrect):
     def build(self, input_shape):
         self.bias = self.add_weight(name="bias", shape=(), initializer="zeros")
 
 
-@keras.saving.register_keras_serializable(package="test_nb05")
+@keras.saving.register_keras_serializable(package="test_nb06")
 class PerFeatureBiasOnes(PerFeatureBiasCorrect):
     def build(self, input_shape):
         self.bias = self.add_weight(name="bias", shape=(input_shape[-1],), initializer="ones")
 
 
-@keras.saving.register_keras_serializable(package="test_nb05")
+@keras.saving.register_keras_serializable(package="test_nb06")
 class PerFeatureBiasFrozen(PerFeatureBiasCorrect):
     def build(self, input_shape):
         self.bias = self.add_weight(
@@ -145,7 +145,7 @@ class PerFeatureBiasFrozen(PerFeatureBiasCorrect):
         )
 
 
-@keras.saving.register_keras_serializable(package="test_nb05")
+@keras.saving.register_keras_serializable(package="test_nb06")
 class PerFeatureBiasMultiplies(PerFeatureBiasCorrect):
     def build(self, input_shape):
         self.bias = self.add_weight(name="bias", shape=(input_shape[-1],), initializer="ones")
@@ -154,7 +154,7 @@ class PerFeatureBiasMultiplies(PerFeatureBiasCorrect):
         return x * self.bias
 
 
-@keras.saving.register_keras_serializable(package="test_nb05")
+@keras.saving.register_keras_serializable(package="test_nb06")
 class PerFeatureBiasFixedWidth(PerFeatureBiasCorrect):
     def build(self, input_shape):
         self.bias = self.add_weight(name="bias", shape=(4,), initializer="zeros")

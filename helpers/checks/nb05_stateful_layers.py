@@ -1,6 +1,6 @@
-"""Checks for the exercises of ``notebooks/04_stateful_layers.ipynb``.
+"""Checks for the exercises of ``notebooks/05_stateful_layers.ipynb``.
 
-Tested in ``tests/checks/test_nb04_stateful_layers.py``.
+Tested in ``tests/checks/test_nb05_stateful_layers.py``.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def _state_variable(name: str, layer: Any, attribute: str, shape: tuple[int, ...
 
 
 def check_moving_average(moving_average_class: object) -> None:
-    """Exercise 04.1: ``ExponentialMovingAverage(momentum=0.9)``, a layer that tracks its input.
+    """Exercise 05.1: ``ExponentialMovingAverage(momentum=0.9)``, a layer that tracks its input.
 
     The layer returns its input unchanged. It keeps a non-trainable weight ``average`` of
     shape ``(features,)``, starting at zeros, and on each call with ``training=True`` sets
@@ -146,7 +146,7 @@ def check_moving_average(moving_average_class: object) -> None:
 
 
 def check_call_counter(call_counter_class: object) -> None:
-    """Exercise 04.2: ``CallCounter()``, which counts training batches and survives save/load.
+    """Exercise 05.2: ``CallCounter()``, which counts training batches and survives save/load.
 
     The layer returns its input unchanged and keeps a non-trainable scalar weight ``calls``
     that grows by one on every call with ``training=True`` (one per batch in ``fit``), not in
@@ -202,7 +202,7 @@ def check_call_counter(call_counter_class: object) -> None:
 
 
 def check_resetting_sum(resetting_sum_class: object) -> None:
-    """Exercise 04.3: ``ResettingSum(period)``, a running sum that starts over by itself.
+    """Exercise 05.3: ``ResettingSum(period)``, a running sum that starts over by itself.
 
     The layer keeps a non-trainable weight ``total`` of shape ``(features,)``. On every call
     (training or not), if it has already summed ``period`` batches since it last started, it
@@ -338,7 +338,7 @@ def _fraction_within_diagnosis(
 
 
 def check_fraction_within(fraction_within_class: object) -> None:
-    """Exercise 04.4: ``FractionWithin(tolerance=0.5)``, a metric with state of its own.
+    """Exercise 05.4: ``FractionWithin(tolerance=0.5)``, a metric with state of its own.
 
     A ``keras.metrics.Metric`` whose result is the fraction of predicted values within
     ``tolerance`` of the target (``abs(y_true - y_pred) <= tolerance``) over every value seen
