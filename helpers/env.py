@@ -12,6 +12,7 @@ decides the backend for you.
 from __future__ import annotations
 
 import importlib.metadata
+import importlib.util
 import numbers
 import platform
 import random
@@ -73,6 +74,31 @@ def devices() -> list[str]:
             return [f"gpu:{index}" for index in range(torch.cuda.device_count())]
         return ["cpu:0"]
     return list(keras.distribution.list_devices())
+
+
+def have(*packages: str) -> bool:
+    """Return True when every one of ``packages`` (import names) is installed; otherwise print
+    one line saying which are missing, and return False.
+
+    Binder, and ``make lab BACKENDS=tensorflow``, install TensorFlow alone: a cell that needs
+    another backend (in a fresh process) asks ``if have("jax"):`` and says why it does nothing.
+
+    Raises:
+        ValueError: if no package is named.
+        TypeError: if a name is not a string.
+    """
+    if not packages:
+        raise ValueError("have() needs at least one package name, e.g. have('jax').")
+    for name in packages:
+        if not isinstance(name, str):
+            raise TypeError(
+                f"have() takes package names as strings. Received: {name!r} of type "
+                f"{type(name).__name__}"
+            )
+    missing = [name for name in packages if importlib.util.find_spec(name) is None]
+    if missing:
+        print(f"Skipped: needs {', '.join(missing)} (`make lab` installs all three backends).")
+    return not missing
 
 
 def has_gpu() -> bool:

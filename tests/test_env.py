@@ -197,3 +197,22 @@ def test_seed_everything_equals_keras_set_random_seed(backend):
     report = run_under_backend(backend, EQUIVALENCE)
     assert report["ours"] == report["reference"]
     assert len(report["ours"]) == 3
+
+
+def test_have_is_true_for_installed_packages(capsys):
+    assert env.have("numpy", "json")
+    assert capsys.readouterr().out == ""
+
+
+def test_have_names_what_is_missing(capsys):
+    assert not env.have("numpy", "no_such_package_here")
+    assert capsys.readouterr().out == (
+        "Skipped: needs no_such_package_here (`make lab` installs all three backends).\n"
+    )
+
+
+def test_have_refuses_no_names_and_non_strings():
+    with pytest.raises(ValueError, match="at least one package name"):
+        env.have()
+    with pytest.raises(TypeError, match=r"as strings\. Received: 3 of type int"):
+        env.have("numpy", 3)

@@ -17,6 +17,7 @@ checks typical wrong answers and asserts that they are refused:
     helpers.checks.nb04_custom_optimizers       notebooks/04_custom_optimizers.ipynb
     helpers.checks.nb05_stateful_layers         notebooks/05_stateful_layers.ipynb
     helpers.checks.nb06_backend_agnostic        notebooks/06_backend_agnostic.ipynb
+    helpers.checks.nb07_scaling_out             notebooks/07_scaling_out.ipynb
 
 Every check is re-exported here, so notebooks call ``helpers.checks.check_*``. Importing this
 package does not import Keras: the checks import it when they run.
@@ -59,9 +60,15 @@ from helpers.checks.nb06_backend_agnostic import (
     check_relu_or_negate,
     check_soft_clip,
 )
+from helpers.checks.nb07_scaling_out import (
+    check_averaged_gradient,
+    check_pad_to_multiple,
+    check_wide_layout,
+)
 
 __all__ = [
     "ExerciseFailed",
+    "check_averaged_gradient",
     "check_call_counter",
     "check_clip_by_norm",
     "check_clipped_binary_crossentropy",
@@ -73,6 +80,7 @@ __all__ = [
     "check_mish",
     "check_moving_average",
     "check_noisy_copy",
+    "check_pad_to_multiple",
     "check_per_feature_bias",
     "check_predicted_update",
     "check_relu_or_negate",
@@ -84,4 +92,5 @@ __all__ = [
     "check_soft_clip",
     "check_standardize",
     "check_unit_interval",
+    "check_wide_layout",
 ]
