@@ -82,6 +82,7 @@ _LAYOUT_CASES = (
     ("scaled/swish/beta", None, "leave the other layers out of the map"),
     ("scaled/running_mean/moving_mean", None, "leave the other layers out of the map"),
     ("other/wide/kernel", (None, "model"), "match the layer by its name, whatever the model's"),
+    ("scaled/overwide/kernel", None, "match the layer named wide only: '.*/wide/kernel'"),
 )
 
 

@@ -84,6 +84,10 @@ def _layout(mesh, entries):
 
 
 def layout_correct(mesh):
+    return _layout(mesh, {".*/wide/kernel": (None, "model"), ".*/wide/bias": ("model",)})
+
+
+def layout_no_slash(mesh):
     return _layout(mesh, {".*wide/kernel": (None, "model"), ".*wide/bias": ("model",)})
 
 
@@ -124,6 +128,7 @@ def test_check_wide_layout_passes_the_right_answer(capsys):
         pytest.param(layout_batch_axis, r"over 'model'", id="batch-axis"),
         pytest.param(layout_full_path, "whatever the model's", id="full-path"),
         pytest.param(layout_dict, "not a keras.distribution.LayoutMap", id="a-dict"),
+        pytest.param(layout_no_slash, "the layer named wide only", id="no-slash"),
     ],
 )
 def test_check_wide_layout_refuses_wrong_answers(answer, match, capsys):
