@@ -1,10 +1,12 @@
-"""Google Colab: every notebook opens there from its badge, and installs only what Colab lacks.
+"""Google Colab and Kaggle: every notebook opens on Colab from its badge, and on both platforms
+installs only what they lack.
 
-Each notebook's setup cell opens with the same preamble: on Colab, and only when `helpers` is
-not importable, it installs this repository's `helpers` package with `%pip`; anywhere else it
-does nothing and prints nothing. The behavioural tests run that preamble (as IPython would
-transform it) in a fresh Python with a fake `google.colab` module and a recording `%pip`, so
-nothing is ever installed.
+Each notebook's setup cell opens with the same preamble: on Colab or Kaggle, and only when
+`helpers` is not importable, it installs this repository's `helpers` package with `%pip`;
+anywhere else it does nothing and prints nothing. Each platform is recognised by what it sets
+itself: Colab's `google.colab` module, Kaggle's `KAGGLE_KERNEL_RUN_TYPE` environment variable.
+The behavioural tests run that preamble (as IPython would transform it) in a fresh Python with
+a faked platform and a recording `%pip`, so nothing is ever installed.
 """
 
 from __future__ import annotations
@@ -33,8 +35,10 @@ DRIVER = textwrap.dedent(
     import importlib.util, json, os, subprocess, sys, types
 
     code, scenario, result_path = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
-    if scenario["colab"]:
+    if scenario["platform"] == "colab":
         sys.modules["google.colab"] = types.ModuleType("google.colab")
+    if scenario["platform"] == "kaggle":
+        os.environ["KAGGLE_KERNEL_RUN_TYPE"] = "Interactive"
     if scenario["helpers_dir"]:
         sys.path.insert(0, scenario["helpers_dir"])
     requests = []
@@ -134,7 +138,7 @@ def test_every_setup_cell_opens_with_the_same_preamble():
     assert reference.count(INSTALL_URL) == 1, f"the preamble must install {INSTALL_URL}"
 
 
-def run_preamble(tmp_path: Path, *, colab: bool, helpers_importable: bool) -> dict:
+def run_preamble(tmp_path: Path, *, platform: str, helpers_importable: bool) -> dict:
     """Run notebook 00's preamble as IPython would, in a fresh Python; return what it did."""
     code = TransformerManager().transform_cell(preamble(REPO / "notebooks" / "00_start_here.ipynb"))
     helpers_dir = ""
@@ -146,8 +150,9 @@ def run_preamble(tmp_path: Path, *, colab: bool, helpers_importable: bool) -> di
     driver = tmp_path / "driver.py"
     driver.write_text(DRIVER)
     result_path = tmp_path / "result.json"
-    scenario = json.dumps({"colab": colab, "helpers_dir": helpers_dir})
-    env = {key: value for key, value in os.environ.items() if key != "KERAS_BACKEND"}
+    scenario = json.dumps({"platform": platform, "helpers_dir": helpers_dir})
+    ours = ("KERAS_BACKEND", "KAGGLE_KERNEL_RUN_TYPE")  # the scenario decides these
+    env = {key: value for key, value in os.environ.items() if key not in ours}
     completed = subprocess.run(
         [sys.executable, "-S", "-E", str(driver), code, scenario, str(result_path)],
         cwd=tmp_path,
@@ -166,8 +171,9 @@ def run_preamble(tmp_path: Path, *, colab: bool, helpers_importable: bool) -> di
 
 
 @pytest.mark.slow
-def test_on_colab_without_helpers_installs_them_from_this_repository(tmp_path):
-    requests = run_preamble(tmp_path, colab=True, helpers_importable=False)["requests"]
+@pytest.mark.parametrize("platform", ["colab", "kaggle"])
+def test_hosted_without_helpers_installs_them_from_this_repository(tmp_path, platform):
+    requests = run_preamble(tmp_path, platform=platform, helpers_importable=False)["requests"]
     assert len(requests) == 1, f"expected one install, got {requests}"
     (request,) = requests
     args = request.get("args") or request["subprocess"]
@@ -183,10 +189,12 @@ def test_on_colab_without_helpers_installs_them_from_this_repository(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("colab", "helpers_importable"),
-    [(True, True), (False, True), (False, False)],
-    ids=["colab-with-helpers", "local", "local-without-helpers"],
+    ("platform", "helpers_importable"),
+    [("colab", True), ("kaggle", True), ("local", True), ("local", False)],
+    ids=["colab-with-helpers", "kaggle-with-helpers", "local", "local-without-helpers"],
 )
-def test_installs_nothing_elsewhere_or_when_helpers_are_there(tmp_path, colab, helpers_importable):
-    result = run_preamble(tmp_path, colab=colab, helpers_importable=helpers_importable)
+def test_installs_nothing_elsewhere_or_when_helpers_are_there(
+    tmp_path, platform, helpers_importable
+):
+    result = run_preamble(tmp_path, platform=platform, helpers_importable=helpers_importable)
     assert result["requests"] == [], f"nothing may be installed here: {result['requests']}"
