@@ -1,7 +1,25 @@
 # Keras Under the Hood: the two commands are `make lab` and `make test`.
 # Everything installs into ./.venv; nothing is installed globally.
 
-PYTHON    ?= python3.11
+# The Python versions the collection supports, oldest first. `make` takes the first of
+# python3.11, python3.12 and python3.13 on the PATH that runs (a pyenv shim of a version that is
+# not selected does not); `make ... PYTHON=/path/to/python` picks one.
+PYTHONS   := 3.11 3.12 3.13
+# The first of python$(1) (e.g. python3.11 python3.12) that runs, as its full path; looked for
+# only when needed (lazily, once), so that `make -n` and a set-up .venv start no Python.
+found      = $(if $(1),$(or $(shell python$(firstword $(1)) -c 'import sys; print(sys.executable)' \
+             2>/dev/null),$(call found,$(wordlist 2,$(words $(1)),$(1)))))
+ifeq ($(origin PYTHON),undefined)
+PYTHON     = $(eval PYTHON := $(call found,$(PYTHONS)))$(PYTHON)
+endif
+NEEDED    := Python 3.11, 3.12 or 3.13 is required
+# Stops with a message that says what to do unless $(1) names a Python of a supported version.
+need_python = \
+	test -n "$(1)" || { echo "$(NEEDED): no $(addprefix python,$(PYTHONS)) on the PATH runs. \
+	Install one, or run 'make PYTHON=/path/to/python3 ...'."; exit 1; }; \
+	command -v "$(1)" >/dev/null || { echo "$(NEEDED): '$(1)' was not found."; exit 1; }; \
+	"$(1)" -c 'import sys; sys.exit("%d.%d" % sys.version_info[:2] not in "$(PYTHONS)".split())' \
+	|| { echo "$(NEEDED): '$(1)' is $$("$(1)" --version 2>&1)."; exit 1; }
 VENV      := .venv
 BIN       := $(VENV)/bin
 # BACKENDS=tensorflow gives `make lab` a lighter install (TensorFlow only);
@@ -24,10 +42,10 @@ PYTEST    := $(BIN)/python -m pytest -p no:cacheprovider
 # Every notebook run is offline and runs the notebook twice in one kernel (see conftest.py).
 NBVAL     := $(PYTEST) --nbval-current-env --nbval-cell-timeout=$(CELL_TIMEOUT) --nb-offline --nb-run-twice
 LINTED    := helpers tools tests notebooks benchmarks conftest.py
-ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
+ROOT_FLAG  = $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .PHONY: lab test test-python test-ui test-notebooks nbval-tensorflow nbval-jax nbval-torch \
-        lint execute bench bench-suite install install-lab install-test install-lint clean help pre-commit
+        lint execute bench bench-suite newest install install-lab install-test install-lint clean help pre-commit
 
 help:
 	@echo "make lab      set up .venv if needed and open JupyterLab on notebooks/"
@@ -37,13 +55,13 @@ help:
 	@echo "make bench    time and memory of every notebook on every backend"
 	@echo "make bench-suite  time every stage of 'make test' in a fresh clone (as long as make test)"
 	@echo "make pre-commit  install the git hooks (ruff, ruff format, file checks) for contributors"
-	@echo "make clean    remove .venv"
+	@echo "make newest   every notebook on the newest keras, tensorflow, jax, torch and numpy"
+	@echo "make clean    remove .venv and .venv-newest"
 
 # --- set-up --------------------------------------------------------------------------------
 
 $(BIN)/python:
-	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required: '$(PYTHON)' was not found. Install it, or run 'make PYTHON=/path/to/python3.11 ...'."; exit 1; }
-	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { echo "Python 3.11 is required: '$(PYTHON)' is $$($(PYTHON) --version). Run 'make PYTHON=/path/to/python3.11 ...'."; exit 1; }
+	@$(call need_python,$(PYTHON))
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.lab.stamp: $(BIN)/python requirements/lab.txt pyproject.toml
@@ -136,5 +154,36 @@ pre-commit: $(BIN)/python
 	$(PIP) pre-commit
 	$(BIN)/pre-commit install
 
+# The notebooks on the newest releases of the libraries they teach, as a learner on Colab or a
+# fresh install meets them: keras, tensorflow, jax, jaxlib, torch and numpy unpinned (everything
+# else pinned), on the newest supported Python, in a new .venv-newest. Every notebook, with nbval
+# (lax), on each backend; build/newest/report.md and report.json say what failed, and the exit
+# status is non-zero if anything did. Never part of `make test`: run weekly by
+# .github/workflows/newest.yml. NEWEST_PYTHON=/path/to/python picks the interpreter.
+NEWEST        := .venv-newest
+NEWEST_DIR    := build/newest
+UNPINNED      := keras tensorflow jax jaxlib torch numpy
+NEWEST_PYTHON ?= $(call found,$(PYTHONS_NEWEST_FIRST))
+PYTHONS_NEWEST_FIRST := 3.13 3.12 3.11
+NEWEST_NBVAL   = $(NEWEST)/bin/python -m pytest -p no:cacheprovider --nbval-current-env \
+                 --nbval-cell-timeout=$(CELL_TIMEOUT) --nb-offline --nb-run-twice --nbval-lax \
+                 --nb-kernel-cwd=tmp
+
+newest:
+	@$(call need_python,$(NEWEST_PYTHON))
+	rm -rf $(NEWEST) $(NEWEST_DIR)
+	mkdir -p $(NEWEST_DIR)
+	$(NEWEST_PYTHON) -m venv $(NEWEST)
+	grep -h -v -E '^($(subst $(eval) ,|,$(UNPINNED)))==' $(REQS) > $(NEWEST_DIR)/pins.txt
+	$(NEWEST)/bin/python -m pip install --disable-pip-version-check -r $(NEWEST_DIR)/pins.txt \
+	    -e . $(UNPINNED)
+	-$(MAKE) --no-print-directory -j$(JOBS) -k $(addprefix newest-nbval-,tensorflow jax torch)
+	$(NEWEST)/bin/python -m tools.newest report $(NEWEST_DIR)
+
+# One backend's run for `make newest`; its output goes to build/newest/<backend>.log.
+newest-nbval-%:
+	KERAS_BACKEND=$* $(NEWEST_NBVAL) --junitxml=$(NEWEST_DIR)/$*.xml $(NOTEBOOKS) \
+	    > $(NEWEST_DIR)/$*.log 2>&1
+
 clean:
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(NEWEST)

