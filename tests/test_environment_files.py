@@ -82,3 +82,19 @@ def test_python_version_agrees_everywhere():
     assert project["requires-python"] == ">=3.11"
     ci = (REPO / ".ci" / "run").read_text()
     assert "make test" in ci
+
+
+def test_licences_are_there_and_named_in_the_readme():
+    """Code under Apache-2.0 (as pyproject.toml declares), text and figures under CC BY 4.0."""
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    assert project["license"] == {"text": "Apache-2.0"}
+    code = (REPO / "LICENSE").read_text()
+    assert code.lstrip().startswith("Apache License\n")
+    assert "Version 2.0, January 2004" in code
+    assert "END OF TERMS AND CONDITIONS" in code
+    content = (REPO / "LICENSE-CONTENT.md").read_text()
+    assert "Creative Commons Attribution 4.0 International" in content
+    assert "https://creativecommons.org/licenses/by/4.0/" in content
+    readme = (REPO / "README.md").read_text()
+    for name in ("[`LICENSE`](LICENSE)", "[`LICENSE-CONTENT.md`](LICENSE-CONTENT.md)"):
+        assert name in readme
