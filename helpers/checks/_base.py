@@ -6,19 +6,175 @@ Private to :mod:`helpers.checks`: the notebooks call the ``check_*`` functions o
 or ``"ShapeLogger(...)"``), says what was expected and what to look at; a step that finds
 something that is not an answer at all raises ``TypeError``. Tested in
 ``tests/checks/test_base.py``.
+
+Every ``check_*`` is decorated with :func:`exercise`, which tells two answers apart from a
+learner's own: the **shipped solution** (its source still has the ``### BEGIN SOLUTION``
+markers of the full edition: the check runs it and says so instead of "passed") and a **stub**
+of the student edition (a body that raises ``NotImplementedError()``: one line, "not written
+yet", no traceback).
 """
 
 from __future__ import annotations
 
+import contextvars
+import functools
+import inspect
 import operator
+import re
 from collections.abc import Callable, Mapping
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 
 
 class ExerciseFailed(AssertionError):
     """The answer ran but is not right yet; the message says what to look at."""
+
+
+#: The line that opens a worked solution's body in the full edition (nbgrader's marker).
+SOLUTION_MARKER = "### BEGIN SOLUTION"
+#: The two lines the student edition puts where a solution's body was (nbgrader's code stub).
+STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
+#: Whether the answer being checked now is the shipped solution (set by :func:`exercise`).
+_SHIPPED: contextvars.ContextVar[bool] = contextvars.ContextVar("shipped", default=False)
+_Check = TypeVar("_Check", bound=Callable[..., None])
+Result = Literal["passed", "shipped solution", "not written"]
+_RESULT = re.compile(
+    r"^(?P<name>\w+): (?:passed \((?P<passed>\d+) cases\)$"
+    r"|this is the shipped solution \((?P<shipped>\d+) cases pass\)"
+    r"|(?P<unwritten>not written yet)\.)"
+)
+
+
+def _require_line_parts(name: object, cases: object = 1) -> None:
+    """An exercise's name is an identifier; a count of cases a positive int. TypeError or
+    ValueError otherwise, saying what was expected."""
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ValueError(f"An exercise's name must be an identifier. Received: {name!r}")
+    if isinstance(cases, bool) or not isinstance(cases, int):
+        kind = type(cases).__name__
+        raise TypeError(f"`cases` must be an int. Received: {cases!r} of type {kind}")
+    if cases < 1:
+        raise ValueError(f"`cases` must be at least 1. Received: {cases}")
+
+
+def pass_line(name: str, cases: int) -> str:
+    """The line a check prints when the learner's answer passed its ``cases``."""
+    _require_line_parts(name, cases)
+    return f"{name}: passed ({cases} cases)"
+
+
+def shipped_line(name: str, cases: int) -> str:
+    """The line a check prints instead when the answer is the shipped solution."""
+    _require_line_parts(name, cases)
+    return (
+        f"{name}: this is the shipped solution ({cases} cases pass), not your answer: define "
+        "yours in a new cell below it, with the same name and without the SOLUTION markers, "
+        "and run this check again."
+    )
+
+
+def unwritten_line(name: str) -> str:
+    """The one line a check prints for a student-edition stub."""
+    _require_line_parts(name)
+    return (
+        f"{name}: not written yet. Replace `raise NotImplementedError()` (under "
+        "`# YOUR CODE HERE`) with your answer, run that cell, then this one again."
+    )
+
+
+def read_result(line: str) -> tuple[str, Result, int | None] | None:
+    """``(exercise name, result, cases)`` of a line a check printed; None for any other line.
+
+    >>> read_result("mish: passed (4 cases)")
+    ('mish', 'passed', 4)
+    >>> read_result(unwritten_line("mish"))
+    ('mish', 'not written', None)
+    """
+    if not isinstance(line, str):
+        kind = type(line).__name__
+        raise TypeError(f"read_result reads a line of text. Received: {line!r} of type {kind}")
+    match = _RESULT.match(line.strip())
+    if match is None:
+        return None
+    if match["passed"]:
+        return match["name"], "passed", int(match["passed"])
+    if match["shipped"]:
+        return match["name"], "shipped solution", int(match["shipped"])
+    return match["name"], "not written", None
+
+
+def _functions_of(answer: object) -> list[Any]:
+    """The Python functions whose code defines ``answer``: itself, or a class's own methods."""
+    if inspect.isfunction(answer):
+        return [answer]
+    if not isinstance(answer, type):
+        return []
+    found = []
+    for value in vars(answer).values():
+        value = value.fget if isinstance(value, property) else getattr(value, "__func__", value)
+        if inspect.isfunction(value):
+            found.append(value)
+    return found
+
+
+def _source_lines(answer: object) -> list[str]:
+    """The source lines of ``answer``'s functions (Jupyter keeps each cell's), stripped."""
+    lines: list[str] = []
+    for function in _functions_of(answer):
+        try:
+            lines += [line.strip() for line in inspect.getsourcelines(function)[0]]
+        except (OSError, TypeError):  # no source: built at run time, or a C function
+            continue
+    return lines
+
+
+def _is_shipped_solution(answer: object) -> bool:
+    """Whether ``answer`` was defined by a cell that still holds the ``### BEGIN SOLUTION``
+    markers: the worked solution of the full edition, not the learner's own answer."""
+    return SOLUTION_MARKER in _source_lines(answer)
+
+
+def _is_unwritten(error: BaseException, answer: object) -> bool:
+    """Whether ``error`` (or an error it was raised from) is the ``NotImplementedError()`` of a
+    student-edition stub in ``answer``: raised without a message, by ``answer``'s own code or by
+    an answer whose source still holds the stub."""
+    files = {function.__code__.co_filename for function in _functions_of(answer)}
+    lines = _source_lines(answer)
+    has_stub = any(lines[i : i + 2] == list(STUB) for i in range(len(lines) - 1))
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if type(current) is NotImplementedError and not current.args:
+            frame = current.__traceback__
+            while frame is not None and frame.tb_next is not None:
+                frame = frame.tb_next
+            if has_stub or (frame is not None and frame.tb_frame.f_code.co_filename in files):
+                return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def exercise(check: _Check) -> _Check:
+    """Decorate a ``check_*(answer)``: a stub gets one line saying it is not written yet, and
+    the shipped solution's pass line says that it is the shipped solution."""
+    if not callable(check):
+        raise TypeError(f"exercise decorates a check function. Received: {check!r}")
+
+    @functools.wraps(check)
+    def checked(answer: object, *args: Any, **kwargs: Any) -> None:
+        token = _SHIPPED.set(_is_shipped_solution(answer))
+        try:
+            check(answer, *args, **kwargs)
+        except Exception as error:  # whatever the stub's NotImplementedError was wrapped in
+            if not _is_unwritten(error, answer):
+                raise
+            print(unwritten_line(getattr(answer, "__name__", "answer")))
+        finally:
+            _SHIPPED.reset(token)
+
+    return checked  # type: ignore[return-value]
 
 
 class _Cases:
@@ -42,10 +198,15 @@ class _Cases:
         self.descriptions.extend(descriptions)
 
     def report(self) -> None:
-        """Print the pass line; a check that verified nothing has no right to print it."""
+        """Print the pass line; a check that verified nothing has no right to print it.
+
+        For the shipped solution (see :func:`exercise`) the line says so instead of "passed":
+        the learner's own answer has not been checked yet.
+        """
         if not self.descriptions:
             raise RuntimeError(f"{self.name}: the check ended without passing a single case")
-        print(f"{self.name}: passed ({len(self)} cases)")
+        line = shipped_line if _SHIPPED.get() else pass_line
+        print(line(self.name, len(self)))
 
 
 def _require_callable(name: str, answer: object) -> Callable[..., Any]:

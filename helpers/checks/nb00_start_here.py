@@ -13,9 +13,11 @@ from helpers.checks._base import (
     _check_shape,
     _require_callable,
     _to_numpy,
+    exercise,
 )
 
 
+@exercise
 def check_standardize(standardize: object) -> None:
     """Exercise 00.1: ``standardize(x)`` rescales each column to mean 0 and std 1.
 
@@ -55,6 +57,7 @@ def check_standardize(standardize: object) -> None:
     cases.report()
 
 
+@exercise
 def check_noisy_copy(noisy_copy: object) -> None:
     """Exercise 00.2: ``noisy_copy(x, seed)`` adds N(0, 0.1^2) noise, reproducibly.
 
@@ -106,6 +109,7 @@ def check_noisy_copy(noisy_copy: object) -> None:
     cases.report()
 
 
+@exercise
 def check_dense_parameter_count(dense_parameter_count: object) -> None:
     """Exercise 00.3: ``dense_parameter_count(input_dim, units, use_bias)`` without Keras.
 

@@ -17,9 +17,11 @@ from helpers.checks._base import (
     _require_subclass,
     _require_symbolic,
     _to_numpy,
+    exercise,
 )
 
 
+@exercise
 def check_clipped_binary_crossentropy(clipped_binary_crossentropy: object) -> None:
     """Exercise 01.1: port a Keras 2 loss to ``keras.ops``.
 
@@ -99,6 +101,7 @@ def check_clipped_binary_crossentropy(clipped_binary_crossentropy: object) -> No
     cases.report()
 
 
+@exercise
 def check_log_sum_exp(log_sum_exp: object) -> None:
     """Exercise 01.2: a numerically stable ``log_sum_exp(x, axis)``.
 
@@ -154,6 +157,7 @@ def check_log_sum_exp(log_sum_exp: object) -> None:
     cases.report()
 
 
+@exercise
 def check_shape_logger(shape_logger_class: object) -> None:
     """Exercise 01.3: a ``ShapeLogger`` layer for debugging shapes.
 

@@ -19,9 +19,11 @@ from helpers.checks._base import (
     _require_subclass,
     _require_symbolic,
     _to_numpy,
+    exercise,
 )
 
 
+@exercise
 def check_mish(mish: object) -> None:
     """Exercise 02.1: ``mish(x) = x * tanh(softplus(x))`` with ``keras.ops``.
 
@@ -90,6 +92,7 @@ def check_mish(mish: object) -> None:
     cases.report()
 
 
+@exercise
 def check_scaled_tanh(scaled_tanh_class: object) -> None:
     """Exercise 02.2: a serializable learnable activation ``ScaledTanh(initial_scale=1.0)``.
 
@@ -169,6 +172,7 @@ def check_scaled_tanh(scaled_tanh_class: object) -> None:
     cases.report()
 
 
+@exercise
 def check_unit_interval(unit_interval_class: object) -> None:
     """Exercise 02.3: a constraint ``UnitInterval()`` that keeps a weight in ``[0, 1]``.
 

@@ -13,9 +13,11 @@ from helpers.checks._base import (
     _check_shape,
     _require_callable,
     _to_numpy,
+    exercise,
 )
 
 
+@exercise
 def check_scale_gradient(scale_gradient: object) -> None:
     """Exercise 03.1: ``scale_gradient(x, factor)``: identity forward, gradient times ``factor``.
 
@@ -66,6 +68,7 @@ def check_scale_gradient(scale_gradient: object) -> None:
     cases.report()
 
 
+@exercise
 def check_clip_by_norm(clip_by_norm: object) -> None:
     """Exercise 03.2: ``clip_by_norm(tensor, max_norm)`` for a single tensor.
 
@@ -108,6 +111,7 @@ def check_clip_by_norm(clip_by_norm: object) -> None:
     cases.report()
 
 
+@exercise
 def check_kernel_gradient_norms(kernel_gradient_norms: object) -> None:
     """Exercise 03.3: ``kernel_gradient_norms(model, x, y)``, the vanishing-gradient detector.
 

@@ -20,6 +20,7 @@ from helpers.checks._base import (
     _require_callable,
     _require_subclass,
     _to_numpy,
+    exercise,
 )
 
 # --- Signum ------------------------------------------------------------------------------
@@ -185,6 +186,7 @@ def _signum_fit(name: str, optimizer_class: type, advice: str) -> Any:
     return model
 
 
+@exercise
 def check_signum(signum_class: object) -> None:
     """Exercise 04.1: ``Signum(learning_rate=0.01, beta=0.9)``, sign descent with momentum.
 
@@ -330,6 +332,7 @@ def _update_by_keras(received: Sequence[np.ndarray], clipnorm: float, scale: flo
     return keras.ops.convert_to_numpy(variable)
 
 
+@exercise
 def check_predicted_update(predicted_update: object) -> None:
     """Exercise 04.2: ``predicted_update(gradients, clipnorm, loss_scale_factor)`` in NumPy.
 
@@ -399,6 +402,7 @@ def _warmup_advice(rates: np.ndarray) -> str:
     return "the rule is: peak * min(1, (step + 1) / warmup_steps)."
 
 
+@exercise
 def check_linear_warmup(warmup_class: object) -> None:
     """Exercise 04.3: ``LinearWarmup(peak, warmup_steps)``, a learning-rate schedule.
 

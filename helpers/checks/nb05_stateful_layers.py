@@ -21,6 +21,7 @@ from helpers.checks._base import (
     _require_subclass,
     _require_value_error,
     _to_numpy,
+    exercise,
 )
 
 
@@ -62,6 +63,7 @@ def _state_variable(name: str, layer: Any, attribute: str, shape: tuple[int, ...
     return variable
 
 
+@exercise
 def check_moving_average(moving_average_class: object) -> None:
     """Exercise 05.1: ``ExponentialMovingAverage(momentum=0.9)``, a layer that tracks its input.
 
@@ -145,6 +147,7 @@ def check_moving_average(moving_average_class: object) -> None:
     cases.report()
 
 
+@exercise
 def check_call_counter(call_counter_class: object) -> None:
     """Exercise 05.2: ``CallCounter()``, which counts training batches and survives save/load.
 
@@ -201,6 +204,7 @@ def check_call_counter(call_counter_class: object) -> None:
     cases.report()
 
 
+@exercise
 def check_resetting_sum(resetting_sum_class: object) -> None:
     """Exercise 05.3: ``ResettingSum(period)``, a running sum that starts over by itself.
 
@@ -337,6 +341,7 @@ def _fraction_within_diagnosis(
     return "Count abs(y_true - y_pred) <= tolerance over every value seen since the last reset."
 
 
+@exercise
 def check_fraction_within(fraction_within_class: object) -> None:
     """Exercise 05.4: ``FractionWithin(tolerance=0.5)``, a metric with state of its own.
 

@@ -23,6 +23,7 @@ from helpers.checks._base import (
     _require_symbolic,
     _require_value_error,
     _to_numpy,
+    exercise,
 )
 
 _PORTABLE_ADVICE = (
@@ -45,6 +46,7 @@ def _call_eagerly(name: str, function: Any, x: np.ndarray, what: str) -> np.ndar
         ) from error
 
 
+@exercise
 def check_soft_clip(soft_clip_class: object) -> None:
     """Exercise 06.1: a portable ``SoftClip(limit)`` layer, ``limit * tanh(x / limit)``.
 
@@ -118,6 +120,7 @@ def check_soft_clip(soft_clip_class: object) -> None:
     cases.report()
 
 
+@exercise
 def check_per_feature_bias(per_feature_bias_class: object) -> None:
     """Exercise 06.2: ``PerFeatureBias()``, a learnable bias that loads anywhere.
 
@@ -169,6 +172,7 @@ def check_per_feature_bias(per_feature_bias_class: object) -> None:
     cases.report()
 
 
+@exercise
 def check_relu_or_negate(relu_or_negate: object) -> None:
     """Exercise 06.3: ``relu_or_negate(x)`` without a Python ``if`` on a tensor.
 

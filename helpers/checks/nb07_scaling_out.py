@@ -9,11 +9,12 @@ from typing import Any
 
 import numpy as np
 
-from helpers.checks._base import ExerciseFailed, _Cases, _require_callable, _to_numpy
+from helpers.checks._base import ExerciseFailed, _Cases, _require_callable, _to_numpy, exercise
 
 # --- pad_to_multiple -----------------------------------------------------------------------
 
 
+@exercise
 def check_pad_to_multiple(pad_to_multiple: object) -> None:
     """Exercise 07.1: ``pad_to_multiple(x, multiple)`` pads rows so the devices share evenly.
 
@@ -86,6 +87,7 @@ _LAYOUT_CASES = (
 )
 
 
+@exercise
 def check_wide_layout(wide_layout: object) -> None:
     """Exercise 07.2: ``wide_layout(mesh)``, the ``LayoutMap`` that splits the layer ``wide``.
 
@@ -132,6 +134,7 @@ def _weighted_mean(gradients: list[np.ndarray], sizes: list[int]) -> np.ndarray:
     return sum(n * g for n, g in zip(sizes, gradients, strict=True)) / sum(sizes)
 
 
+@exercise
 def check_averaged_gradient(averaged_gradient: object) -> None:
     """Exercise 07.3: ``averaged_gradient(gradients, sizes)``, the step of data parallelism.
 

@@ -2,9 +2,11 @@
 
 ``expect_pass`` and ``expect_refusal`` are the only two ways the ``tests/checks/test_nb*.py``
 modules run a check. Both take the exercise's name (which starts the pass line and every
-message of a check) from the notebook that calls the check: its stored output holds the pass
-line, e.g. ``ShapeLogger: passed (4 cases)``, and a passing answer must print exactly that line,
-so these tests also pin what the notebooks compare.
+message of a check) from the notebook that calls the check. Its stored output holds the line
+the check printed for the shipped solution, e.g. ``ShapeLogger: this is the shipped solution
+(4 cases pass), ...``; a learner's passing answer must print the pass line with the same name
+and count, ``ShapeLogger: passed (4 cases)``, so these tests also pin what the notebooks
+compare.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from collections.abc import Callable
 
 import pytest
 
-from helpers.checks import ExerciseFailed
+from helpers.checks import ExerciseFailed, read_result
+from helpers.checks._base import pass_line
 from tools.project import NOTEBOOKS
 
 CHECK_CALL = re.compile(r"\bhelpers\.checks\.(check_\w+)\(")
@@ -24,10 +27,11 @@ CHECK_CALL = re.compile(r"\bhelpers\.checks\.(check_\w+)\(")
 
 @functools.cache
 def checks_called_by_notebooks() -> dict[str, dict[str, str]]:
-    """``{notebook stem: {check name: its stored pass line}}`` for every stored notebook.
+    """``{notebook stem: {check name: its pass line}}`` for every stored notebook.
 
-    A check cell calls one check; its pass line is the stored output line that contains
-    ``": passed ("`` (empty when the cell has no such output).
+    A check cell calls one check; its pass line is the one a learner's passing answer prints,
+    with the name and count of the stored line the check printed for the shipped solution
+    (empty when the cell has no such line).
     """
     calls: dict[str, dict[str, str]] = {}
     for path in NOTEBOOKS:
@@ -35,11 +39,15 @@ def checks_called_by_notebooks() -> dict[str, dict[str, str]]:
         for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
             if cell["cell_type"] != "code":
                 continue
-            printed = [
-                line
+            results = [
+                read_result(line)
                 for output in cell.get("outputs", [])
                 for line in "".join(output.get("text", "")).splitlines()
-                if ": passed (" in line
+            ]
+            printed = [
+                pass_line(result[0], result[2])
+                for result in results
+                if result is not None and result[2] is not None
             ]
             for check in CHECK_CALL.findall("".join(cell["source"])):
                 calls[path.stem][check] = printed[0] if len(printed) == 1 else ""

@@ -84,6 +84,159 @@ def test_cases_refuse_to_report_a_check_that_verified_nothing(capsys):
     assert capsys.readouterr().out == ""
 
 
+# --- exercise: the shipped solution and the student edition's stubs -------------------
+
+
+def shipped_double(x):
+    ### BEGIN SOLUTION
+    return 2 * x
+    ### END SOLUTION
+
+
+def own_double(x):
+    return 2 * x
+
+
+def stub_double(x):
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+class ShippedLayer(keras.layers.Layer):
+    "A docstring stays in the student edition."
+
+    def call(self, x):
+        ### BEGIN SOLUTION
+        return x
+        ### END SOLUTION
+
+
+class HalfWrittenLayer(keras.layers.Layer):
+    def build(self, input_shape):
+        self.scale = self.add_weight(shape=(), initializer="ones")
+
+    def call(self, x):
+        # YOUR CODE HERE
+        raise NotImplementedError()
+
+
+class ForgotUpdateState(keras.metrics.Metric):
+    """Keras' own Metric.update_state raises a bare NotImplementedError: a wrong answer."""
+
+    def result(self):
+        return 0.0
+
+
+@_base.exercise
+def check_double(double):
+    """A check built like the real ones: it calls the answer, then reports."""
+    cases = _base._Cases(getattr(double, "__name__", "double"))
+    if double(3) != 6:
+        raise checks.ExerciseFailed("double: double(3) must be 6")
+    cases.passed("double(3)")
+    cases.report()
+
+
+@_base.exercise
+def check_layer(layer_class):
+    """Wraps what the answer raises, as _construct and _fit_quietly do."""
+    cases = _base._Cases(layer_class.__name__)
+    try:
+        if issubclass(layer_class, keras.metrics.Metric):
+            layer_class().update_state(np.ones(2), np.ones(2))
+        else:
+            layer_class()(np.ones((1, 2)))
+    except Exception as error:
+        raise checks.ExerciseFailed(f"{layer_class.__name__}: it raised {error!r}") from error
+    cases.passed("called")
+    cases.report()
+
+
+def test_a_learners_answer_passes(capsys):
+    check_double(own_double)
+    assert capsys.readouterr().out == "own_double: passed (1 cases)\n"
+
+
+def test_the_shipped_solution_is_run_and_named_not_passed(capsys):
+    check_double(shipped_double)
+    out = capsys.readouterr().out
+    assert out == _base.shipped_line("shipped_double", 1) + "\n"
+    assert "passed" not in out
+    assert _base._is_shipped_solution(ShippedLayer)
+    assert not _base._is_shipped_solution(own_double)
+    assert not _base._is_shipped_solution(len)
+
+
+def test_the_shipped_solution_still_fails_loudly_when_wrong():
+    def shipped_wrong(x):
+        ### BEGIN SOLUTION
+        return x
+        ### END SOLUTION
+
+    with pytest.raises(checks.ExerciseFailed, match="must be 6"):
+        check_double(shipped_wrong)
+
+
+def test_after_a_shipped_check_the_next_answer_is_judged_on_its_own(capsys):
+    check_double(shipped_double)
+    check_double(own_double)
+    assert capsys.readouterr().out.splitlines()[-1] == "own_double: passed (1 cases)"
+
+
+@pytest.mark.parametrize("answer", [stub_double, HalfWrittenLayer], ids=["function", "method"])
+def test_a_stub_gets_one_line_and_no_traceback(answer, capsys):
+    check = check_double if answer is stub_double else check_layer
+    check(answer)  # returns: a learner running the notebook top to bottom is not stopped
+    out = capsys.readouterr().out
+    assert out.splitlines() == [_base.unwritten_line(answer.__name__)]
+    assert "Traceback" not in out
+
+
+def test_a_not_implemented_error_of_keras_is_a_wrong_answer_not_a_stub():
+    with pytest.raises(checks.ExerciseFailed, match="NotImplementedError"):
+        check_layer(ForgotUpdateState)
+
+
+def test_an_empty_not_implemented_error_elsewhere_is_not_a_stub():
+    library = eval(compile("lambda: (_ for _ in ()).throw(NotImplementedError())", "<lib>", "eval"))
+
+    def calls_library(x):
+        return library()  # a library raising a bare NotImplementedError: no stub, not its code
+
+    with pytest.raises(NotImplementedError):
+        check_double(calls_library)
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("mish: passed (3 cases)", ("mish", "passed", 3)),
+        (_base.shipped_line("ShapeLogger", 4), ("ShapeLogger", "shipped solution", 4)),
+        (_base.unwritten_line("ShapeLogger"), ("ShapeLogger", "not written", None)),
+        ("mish: passed (3 cases) and more", None),
+        ("print('mish: passed')", None),
+        ("", None),
+    ],
+)
+def test_read_result_reads_the_three_lines_back(line, expected):
+    assert checks.read_result(line) == expected
+
+
+def test_the_lines_and_the_decorator_refuse_bad_input():
+    with pytest.raises(TypeError, match="reads a line of text"):
+        checks.read_result(None)
+    with pytest.raises(ValueError, match="must be an identifier"):
+        _base.pass_line("two words", 3)
+    with pytest.raises(TypeError, match="`cases` must be an int"):
+        _base.shipped_line("mish", 3.0)
+    with pytest.raises(ValueError, match="at least 1"):
+        _base.pass_line("mish", 0)
+    with pytest.raises(ValueError, match="must be an identifier"):
+        _base.unwritten_line("")
+    with pytest.raises(TypeError, match="decorates a check function"):
+        _base.exercise("check_mish")
+
+
 # --- answers of the wrong kind ---------------------------------------------------------
 
 

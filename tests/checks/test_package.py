@@ -83,4 +83,4 @@ def test_every_check_is_re_exported_from_its_module():
         if name.startswith("check_") and function.__module__.endswith(f".{module_name}")
     }
     assert defined == EXPORTED
-    assert sorted(checks.__all__) == sorted([*EXPORTED, "ExerciseFailed"])
+    assert sorted(checks.__all__) == sorted([*EXPORTED, "ExerciseFailed", "read_result"])

@@ -1,0 +1,207 @@
+"""The student edition (`make student`, tools/student.py): every solution stubbed, nothing else.
+
+Run without a kernel; tests/test_grade.py runs the student notebooks themselves.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from helpers.checks._base import SOLUTION_MARKER, STUB
+from tools import student
+from tools.project import NOTEBOOKS, REPO
+
+END = student.END_MARKER
+CHECK_CALL = re.compile(r"\bhelpers\.checks\.(check_\w+)\((\w+)\)")
+
+
+def load(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def regions(source: str) -> list[list[str]]:
+    """The lines inside each marked region of a solution cell."""
+    found: list[list[str]] = []
+    inside = False
+    for line in source.split("\n"):
+        if line.strip() == SOLUTION_MARKER:
+            found.append([])
+            inside = True
+        elif line.strip() == END:
+            inside = False
+        elif inside:
+            found[-1].append(line)
+    return found
+
+
+@pytest.fixture(scope="module")
+def editions(tmp_path_factory) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("student")
+    return {path.name: path for path in student.write_student_editions(out)}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+def test_notebooks_are_stored_as_the_student_tool_writes_them(path):
+    """So the student edition can leave every other cell byte for byte as it is."""
+    text = path.read_text(encoding="utf-8")
+    assert student.dumps(json.loads(text)) == text, (
+        f"{path.name} is not stored as nbformat writes it: run `make execute` or save it in "
+        "JupyterLab"
+    )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+def test_each_solution_cell_is_marked_for_nbgrader(path):
+    cells = load(path)["cells"]
+    solutions = [(i, cell) for i, cell in enumerate(cells) if student.is_solution(cell)]
+    assert solutions, f"{path.name} has no solution cell"
+    grade_ids = set()
+    for index, cell in solutions:
+        source = student.cell_source(cell)
+        assert regions(source), f"{path.name}, cell {index}: mark the solution's body"
+        assert all(any(line.strip() for line in region) for region in regions(source))
+        metadata = cell["metadata"].get("nbgrader", {})
+        (check, answer) = CHECK_CALL.findall(student.cell_source(cells[index + 1]))[0]
+        assert metadata == {
+            "grade": False,
+            "grade_id": f"nb{path.name[:2]}-{answer}",
+            "locked": False,
+            "schema_version": 3,
+            "solution": True,
+            "task": False,
+        }, f"{path.name}, cell {index}: nbgrader's metadata of a solution cell ({check})"
+        defined = {
+            node.name
+            for node in ast.parse(source).body
+            if isinstance(node, ast.FunctionDef | ast.ClassDef)
+        }
+        assert answer in defined, f"{path.name}, cell {index} must define {answer}"
+        grade_ids.add(metadata["grade_id"])
+    assert len(grade_ids) == len(solutions), "grade ids must be unique"
+
+
+def test_the_student_edition_is_deterministic(editions, tmp_path):
+    again = student.write_student_editions(tmp_path)
+    assert [path.name for path in again] == sorted(editions)
+    for path in again:
+        assert path.read_bytes() == editions[path.name].read_bytes(), path.name
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+def test_every_solution_is_a_stub_that_parses_and_nothing_else_changes(path, editions):
+    full = load(path)
+    edition = load(editions[path.name])
+    assert len(edition["cells"]) == len(full["cells"])
+    for index, (before, after) in enumerate(zip(full["cells"], edition["cells"], strict=True)):
+        where = f"{path.name}, cell {index}"
+        if student.is_solution(before):
+            source = student.cell_source(after)
+            ast.parse(source)  # the stub parses
+            assert "\n".join(STUB) in "\n".join(line.strip() for line in source.split("\n"))
+            assert SOLUTION_MARKER not in source
+            assert END not in source
+            body = {line.strip() for r in regions(student.cell_source(before)) for line in r}
+            leaked = body & {line.strip() for line in source.split("\n")} - {""}
+            assert not leaked, f"{where}: solution lines left in the stub: {leaked}"
+            assert after["outputs"] == []
+            assert after["execution_count"] is None
+            assert "source_hidden" not in after["metadata"].get("jupyter", {}), where
+            assert after["metadata"]["tags"] == before["metadata"]["tags"]
+        elif index == 0:
+            ref = f"/blob/{student.STUDENT_REF}/notebooks/{path.name}"
+            assert ref in student.cell_source(after)
+            assert student.cell_source(after).replace(ref, f"/blob/main/notebooks/{path.name}") == (
+                student.cell_source(before)
+            )
+        else:
+            assert json.dumps(after, sort_keys=True) == json.dumps(before, sort_keys=True), where
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+def test_no_solution_body_is_anywhere_in_the_student_edition(path, editions):
+    text = "\n".join(student.cell_source(cell) for cell in load(editions[path.name])["cells"])
+    for cell in load(path)["cells"]:
+        if student.is_solution(cell):
+            for region in regions(student.cell_source(cell)):
+                block = "\n".join(region).strip()
+                assert block not in text, f"{path.name}: a solution is in the student edition"
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        (
+            'def f(x):\n    "Doc."\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION',
+            'def f(x):\n    "Doc."\n    # YOUR CODE HERE\n    raise NotImplementedError()',
+        ),
+        (
+            "### BEGIN SOLUTION\ny = 1\n### END SOLUTION\nprint(y)",
+            "# YOUR CODE HERE\nraise NotImplementedError()\nprint(y)",
+        ),
+    ],
+    ids=["indented", "top-level"],
+)
+def test_stub_source_replaces_each_region_like_nbgrader(source, expected):
+    assert student.stub_source(source) == expected
+
+
+@pytest.mark.parametrize(
+    ("source", "match"),
+    [
+        ("def f():\n    return 1", "no `### BEGIN SOLUTION` ... `### END SOLUTION` region"),
+        ("### BEGIN SOLUTION\nx = 1", "never closed"),
+        ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION", "inside another"),
+        ("x = 1\n### END SOLUTION", "without a"),
+    ],
+    ids=["no-region", "unclosed", "nested", "stray-end"],
+)
+def test_stub_source_says_what_is_wrong_with_the_markers(source, match):
+    with pytest.raises(ValueError, match=re.escape(match)):
+        student.stub_source(source, "03, cell 7")
+
+
+def test_a_notebook_without_its_badge_or_solutions_is_refused():
+    notebook = load(NOTEBOOKS[0])
+    badgeless = json.loads(json.dumps(notebook))
+    badgeless["cells"][0]["source"] = "# Title"
+    with pytest.raises(ValueError, match="no Colab badge"):
+        student.student_edition(badgeless, NOTEBOOKS[0].name)
+    unsolved = json.loads(json.dumps(notebook))
+    for cell in unsolved["cells"]:
+        cell.get("metadata", {}).pop("tags", None)
+    with pytest.raises(ValueError, match="no solution cell"):
+        student.student_edition(unsolved, NOTEBOOKS[0].name)
+
+
+def test_colab_badges_can_point_to_another_branch(tmp_path):
+    (path,) = student.write_student_editions(tmp_path, NOTEBOOKS[:1], ref="fall-2027")
+    assert f"/blob/fall-2027/notebooks/{path.name}" in student.cell_source(load(path)["cells"][0])
+
+
+def test_make_student_writes_into_build():
+    dry = subprocess.run(
+        ["make", "-n", "--no-print-directory", "student"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    assert "-m tools.student build/student" in dry
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+def test_only_solution_cells_mention_the_markers(path):
+    """nbgrader 0.9 starts a region at any line *containing* "BEGIN SOLUTION", in any cell
+    (markdown too): elsewhere the words would break `nbgrader generate_assignment`."""
+    for index, cell in enumerate(load(path)["cells"]):
+        if not student.is_solution(cell):
+            text = student.cell_source(cell)
+            assert "BEGIN SOLUTION" not in text, f"{path.name}, cell {index}"
+            assert "END SOLUTION" not in text, f"{path.name}, cell {index}"
