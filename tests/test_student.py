@@ -18,7 +18,6 @@ from tools import student
 from tools.project import NOTEBOOKS, REPO
 
 END = student.END_MARKER
-CHECK_CALL = re.compile(r"\bhelpers\.checks\.(check_\w+)\((\w+)\)")
 
 
 def load(path: Path) -> dict:
@@ -67,7 +66,7 @@ def test_each_solution_cell_is_marked_for_nbgrader(path):
         assert regions(source), f"{path.name}, cell {index}: mark the solution's body"
         assert all(any(line.strip() for line in region) for region in regions(source))
         metadata = cell["metadata"].get("nbgrader", {})
-        (check, answer) = CHECK_CALL.findall(student.cell_source(cells[index + 1]))[0]
+        (check, answer) = student.CHECK_CALL.findall(student.cell_source(cells[index + 1]))[0]
         assert metadata == {
             "grade": False,
             "grade_id": f"nb{path.name[:2]}-{answer}",

@@ -41,7 +41,6 @@ import importlib.metadata
 import json
 import os
 import platform
-import re
 import shutil
 import subprocess
 import sys
@@ -53,10 +52,9 @@ from typing import Any, Literal
 from helpers.checks import read_result
 from tools.harness import isolate
 from tools.project import BACKENDS, NOTEBOOKS, offline_pythonpath
-from tools.student import cell_source, is_solution
+from tools.student import CHECK_CALL, cell_source, is_solution
 
 Status = Literal["passed", "failed", "not attempted"]
-CHECK_CALL = re.compile(r"\bhelpers\.checks\.(check_\w+)\(")
 #: Set in the grader's own process once it runs inside its network namespace.
 IN_NAMESPACE = "KUH_GRADE_IN_NAMESPACE"
 NAMESPACE_HELP = (
@@ -140,7 +138,7 @@ def exercises_of(notebook: dict[str, Any]) -> list[Exercise]:
             Exercise(
                 number=len(found) + 1,
                 name=grade_id.split("-", 1)[1],
-                check=called[0],
+                check=called[0][0],
                 solution_id=cell["id"],
                 check_id=check_cell["id"],
                 check_source=cell_source(check_cell),

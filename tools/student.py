@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,8 @@ from helpers.checks._base import SOLUTION_MARKER, STUB
 from tools.project import NOTEBOOKS, REPOSITORY
 
 END_MARKER = "### END SOLUTION"
+#: A check cell's call: the check's name and the answer's (``helpers.checks.check_mish(mish)``).
+CHECK_CALL = re.compile(r"\bhelpers\.checks\.(check_\w+)\((\w+)\)")
 COLAB = "https://colab.research.google.com/github/"
 #: The branch of the repository the student edition is published on, by default.
 STUDENT_REF = "student"
