@@ -35,23 +35,24 @@ CELL_TIMEOUT ?= 120
 JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
 
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
-REQS      := requirements/lab.txt requirements/backends.txt requirements/test.txt
+REQS      := requirements/lab.txt requirements/backends.txt requirements/test.txt requirements/site.txt
 # Every install is constrained by all pins, so separate installs cannot drift apart.
 PIP       := $(BIN)/python -m pip install --disable-pip-version-check $(addprefix -c ,$(REQS))
 PYTEST    := $(BIN)/python -m pytest -p no:cacheprovider
 # Every notebook run is offline and runs the notebook twice in one kernel (see conftest.py).
 NBVAL     := $(PYTEST) --nbval-current-env --nbval-cell-timeout=$(CELL_TIMEOUT) --nb-offline --nb-run-twice
-LINTED    := helpers tools tests notebooks benchmarks conftest.py
+LINTED    := helpers tools tests notebooks benchmarks website conftest.py
 ROOT_FLAG  = $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .PHONY: lab test test-python test-ui test-notebooks nbval-tensorflow nbval-jax nbval-torch \
-        lint execute bench bench-suite newest student grade install install-lab install-test install-lint clean help pre-commit
+        test-site site lint execute bench bench-suite newest student grade install install-lab install-test install-lint clean help pre-commit
 
 help:
 	@echo "make lab      set up .venv if needed and open JupyterLab on notebooks/"
 	@echo "              (BACKENDS=tensorflow for a lighter install; LAB_IP, LAB_PORT)"
 	@echo "make test     set up .venv if needed and run the whole test suite"
 	@echo "make execute  re-run the notebooks on TensorFlow and store their outputs"
+	@echo "make site     the collection as a website, every backend's output, in build/site/"
 	@echo "make bench    time and memory of every notebook on every backend"
 	@echo "make bench-suite  time every stage of 'make test' in a fresh clone (as long as make test)"
 	@echo "make pre-commit  install the git hooks (ruff, ruff format, file checks) for contributors"
@@ -74,8 +75,8 @@ $(VENV)/.backends.stamp: $(VENV)/.lab.stamp requirements/backends.txt
 	$(PIP) -r requirements/backends.txt
 	@touch $@
 
-$(VENV)/.test.stamp: $(VENV)/.backends.stamp requirements/test.txt
-	$(PIP) -r requirements/test.txt
+$(VENV)/.test.stamp: $(VENV)/.backends.stamp requirements/test.txt requirements/site.txt
+	$(PIP) -r requirements/test.txt -r requirements/site.txt
 	@touch $@
 
 install-lab: $(VENV)/.lab.stamp $(if $(filter tensorflow,$(BACKENDS)),,$(VENV)/.backends.stamp)
@@ -95,10 +96,12 @@ lab: install-lab
 	    --ServerApp.root_dir=notebooks $(ROOT_FLAG) $(LAB_FLAGS)
 
 # Lint and the Python tests first (quick to fail); then the browser tests and the three notebook
-# runs, side by side (each keeps about one core busy), the longest first.
+# runs, side by side (each keeps about one core busy), the longest first; last the website,
+# from the outputs the JAX and PyTorch runs left.
 test: install-test
 	$(MAKE) --no-print-directory lint test-python
 	$(MAKE) --no-print-directory -j$(JOBS) --output-sync=target nbval-tensorflow test-ui nbval-jax nbval-torch
+	$(MAKE) --no-print-directory test-site
 
 # --- the parts of `make test` --------------------------------------------------------------
 
@@ -108,13 +111,19 @@ lint: install-lint
 
 # helpers unit tests, environment-file consistency, notebook hygiene, `make lab` smoke test.
 test-python: install-test
-	$(PYTEST) -n $(JOBS) --ignore=tests/ui tests
+	$(PYTEST) -n $(JOBS) --ignore=tests/ui --ignore=tests/site tests
 
 # Every notebook in a real JupyterLab in headless Chromium (Debian's `chromium` package; the
 # tests skip, saying so, without it): Run All from the menu, no errors, every figure shown,
 # every slider redraws its figure. Screenshots go to tests/ui/artifacts/.
 test-ui: install-test
 	$(PYTEST) tests/ui
+
+# The website (make site) in headless Chromium with every other host blocked: each page loads
+# with no error and nothing from elsewhere, maths is typeset, solutions fold, each backend's tab
+# shows its own output, search works. Builds the site first (tests/site/conftest.py).
+test-site: install-test
+	$(PYTEST) tests/site
 
 # Every notebook in a fresh kernel per backend, offline, top to bottom and then all over again
 # in the same kernel. On TensorFlow (the backend the outputs were stored from) in the notebook's
@@ -127,7 +136,7 @@ nbval-tensorflow: install-test
 	KERAS_BACKEND=tensorflow $(NBVAL) --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg $(NOTEBOOKS)
 
 nbval-jax nbval-torch: nbval-%: install-test
-	KERAS_BACKEND=$* $(NBVAL) --nbval-lax --nb-kernel-cwd=tmp $(NOTEBOOKS)
+	KERAS_BACKEND=$* $(NBVAL) --nbval-lax --nb-kernel-cwd=tmp --nb-save-outputs $(NOTEBOOKS)
 
 # --- maintenance ---------------------------------------------------------------------------
 
@@ -135,6 +144,15 @@ nbval-jax nbval-torch: nbval-%: install-test
 # `make test` compares against. Deterministic: every notebook seeds itself.
 execute: install-test
 	$(BIN)/python -m tools.harness execute $(NOTEBOOKS) --timeout $(CELL_TIMEOUT)
+
+# The collection as a static website in build/site/ (open build/site/index.html): the stored
+# (TensorFlow) outputs, and a tab per backend wherever JAX's or PyTorch's output differs. Those
+# come from build/backend-outputs/, left by `make test`; a notebook whose outputs there are
+# missing or stale (its code, helpers/ or the pins changed) is run first. Nothing is loaded from
+# another host. SITE_FLAGS=--tensorflow-only: stored outputs only, no runs.
+SITE_FLAGS ?=
+site: install-test
+	$(BIN)/python -m tools.website build --timeout $(CELL_TIMEOUT) $(SITE_FLAGS)
 
 # Time and memory of every notebook under every backend (3 fresh-kernel runs each), then the
 # custom ops against Keras built-ins; writes benchmarks/results/ and the tables in README.md.

@@ -16,6 +16,10 @@
       cells): none may fail, and every ``# NBVAL_CHECK_OUTPUT`` cell must print its stored
       output again, so no state piles up across re-runs.
 
+  A fourth, ``--nb-save-outputs``, keeps the outputs of each notebook whose first run passed
+  every cell, for the website's tab per backend (``tools/website.py``), so that ``make site``
+  after ``make test`` runs no notebook again.
+
 - One extra test is appended to every notebook: after its last cell it asks the *same kernel*
   which Keras backend it really ran, which frameworks it imported, where it was started and
   whether the network was blocked. The kernel inherits ``KERAS_BACKEND`` from pytest; this
@@ -38,6 +42,9 @@ from tools.harness import isolate
 from tools.project import BACKENDS, offline_pythonpath
 
 ISOLATED = pytest.StashKey[Path]()  # the temporary folder that stands in for the user's home
+#: With --nb-save-outputs: per notebook, the outputs of each code cell of the first run (by
+#: nbval's cell number), or None once a cell of it failed.
+RECORDED = pytest.StashKey[dict[Path, dict[int, list] | None]]()
 #: Folders the notebook kernels of this run were started in, in order (nbval runs one at a time).
 KERNEL_FOLDERS: list[str] = []
 
@@ -73,6 +80,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--nb-run-twice",
         action="store_true",
         help="run every notebook's cells a second time in the same kernel",
+    )
+    group.addoption(
+        "--nb-save-outputs",
+        action="store_true",
+        help="keep each passing notebook's outputs for the website (build/backend-outputs/)",
     )
 
 
@@ -174,6 +186,42 @@ class BackendProbe(pytest.Item):
 
     def reportinfo(self):
         return self.path, None, f"{self.parent.name}::backend probe ({requested_backend()})"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    """With --nb-save-outputs, record what each cell of a notebook's first run printed."""
+    from nbval.plugin import IPyNbCell
+
+    record = (
+        isinstance(item, IPyNbCell)
+        and item.config.getoption("nb_save_outputs")
+        and not item.name.endswith("(second run)")
+    )
+    try:
+        result = yield
+    except BaseException:
+        if record:
+            item.config.stash.setdefault(RECORDED, {})[item.path] = None
+        raise
+    if record:
+        notebooks = item.config.stash.setdefault(RECORDED, {})
+        cells = notebooks.setdefault(item.path, {})
+        if cells is not None:
+            cells[item.cell_num] = json.loads(json.dumps(item.test_outputs))
+    return result
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """With --nb-save-outputs, store the outputs of every notebook that ran all its cells."""
+    from tools.website import write_outputs
+
+    for path, cells in session.config.stash.get(RECORDED, {}).items():
+        if cells is not None and sorted(cells) == list(range(len(cells))):
+            try:
+                write_outputs(requested_backend(), path, [cells[n] for n in sorted(cells)])
+            except ValueError:  # not every code cell ran (a selection of cells): nothing kept
+                continue
 
 
 def _second_run(notebook, first_run: list) -> list:

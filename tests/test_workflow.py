@@ -206,11 +206,15 @@ def test_an_unknown_make_target_is_caught(tmp_path):
 
 
 def test_python_comes_from_the_matrix_with_a_pip_cache(workflow):
-    """The notebooks' legs take the matrix's Python; the browser tests the oldest."""
+    """The notebooks' legs take the matrix's Python; the browser tests and the website the
+    oldest; publishing the website needs none."""
     oldest = workflow["jobs"]["notebooks"]["strategy"]["matrix"]["python"][0]
     assert "  - python=3.11 " in (REPO / "environment.yml").read_text()
-    expected = {"notebooks": "${{ matrix.python }}", "ui": oldest}
+    expected = {"notebooks": "${{ matrix.python }}", "ui": oldest, "site": oldest}
+    assert set(workflow["jobs"]) == {*expected, "pages"}
     for job_id, job in workflow["jobs"].items():
+        if job_id == "pages":
+            continue
         setups = [s for s in job["steps"] if s.get("uses", "").startswith("actions/setup-python@")]
         assert len(setups) == 1, f"job {job_id} sets up Python once"
         assert setups[0]["with"]["python-version"] == expected[job_id]
@@ -256,6 +260,32 @@ def test_ui_job_runs_the_browser_tests_and_keeps_screenshots(workflow):
     uploads = [step for step in ui["steps"] if "actions/upload-artifact@" in step.get("uses", "")]
     assert len(uploads) == 1
     assert uploads[0]["if"] == "failure()"
+
+
+def test_site_job_uses_the_notebook_jobs_outputs_and_publishes_only_main(workflow):
+    jobs = workflow["jobs"]
+    kept = [
+        s for s in jobs["notebooks"]["steps"] if "actions/upload-artifact@" in s.get("uses", "")
+    ]
+    assert len(kept) == 1
+    assert kept[0]["with"]["path"] == "build/backend-outputs/"
+    oldest = jobs["notebooks"]["strategy"]["matrix"]["python"][0]
+    assert kept[0]["if"] == f"matrix.backend != 'tensorflow' && matrix.python == '{oldest}'"
+    site = jobs["site"]
+    assert site["needs"] == "notebooks"
+    fetched = [s for s in site["steps"] if "actions/download-artifact@" in s.get("uses", "")]
+    assert fetched[0]["with"]["path"] == "build/backend-outputs/"
+    runs = [s.get("run", "") for s in site["steps"]]
+    assert runs.index("make site") < runs.index("make test-site")
+    on_main = "github.event_name == 'push' && github.ref == 'refs/heads/main'"
+    pages_upload = [s for s in site["steps"] if "upload-pages-artifact@" in s.get("uses", "")]
+    assert pages_upload[0]["with"]["path"] == "build/site/"
+    assert pages_upload[0]["if"] == on_main
+    pages = jobs["pages"]
+    assert pages["needs"] == "site"
+    assert pages["if"] == on_main, "only main is published"
+    assert pages["permissions"] == {"pages": "write", "id-token": "write"}
+    assert any("actions/deploy-pages@" in s.get("uses", "") for s in pages["steps"])
 
 
 def dry_run(target: str) -> str:

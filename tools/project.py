@@ -68,7 +68,9 @@ REPOSITORY: str = tomllib.loads((REPO / "pyproject.toml").read_text())["project"
     "Repository"
 ]
 #: The pip requirement files, by name: every install is constrained by all of them.
-REQUIREMENTS = {name: REPO / "requirements" / f"{name}.txt" for name in ("lab", "backends", "test")}
+REQUIREMENTS = {
+    name: REPO / "requirements" / f"{name}.txt" for name in ("lab", "backends", "test", "site")
+}
 #: The folder whose `sitecustomize.py` blocks the network of a Python started with it on its
 #: PYTHONPATH (see :func:`offline_pythonpath`).
 OFFLINE_GUARD = REPO / "tests" / "offline"

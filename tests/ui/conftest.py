@@ -30,6 +30,7 @@ from typing import Any
 
 import pytest
 
+from tools.browser import CHROMIUM_FLAGS, chromium_path
 from tools.harness import isolate
 from tools.project import REPO, free_port, get_json, stop_server
 
@@ -40,17 +41,6 @@ except ImportError:  # the browser tests skip, with a message saying how to inst
 
 #: Screenshots of failures, and of every notebook after its run (git-ignored).
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-CHROMIUM_FLAGS = [
-    # No sandbox: root (and many CI containers) cannot use it. The others keep Chromium off
-    # the network: it only talks to the local JupyterLab.
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # JupyterLab user settings: nothing pops up over the notebook, every cell is in the DOM
 # (no windowing), and nothing is saved behind the test's back.
 LAB_SETTINGS: dict[str, dict[str, Any]] = {
@@ -95,12 +85,6 @@ class LabServer:
         """Shut down every session (and so its kernel) that is running."""
         for session in self.api("GET", "sessions"):
             self.api("DELETE", f"sessions/{session['id']}")
-
-
-def chromium_path() -> str | None:
-    """Debian's Chromium: ``KUH_CHROMIUM``, else ``chromium`` on the PATH or /usr/bin."""
-    candidate = os.environ.get("KUH_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-    return candidate if Path(candidate).is_file() else None
 
 
 def lab_environment(base: Path) -> dict[str, str]:

@@ -1,0 +1,182 @@
+"""The website (`make site`), read as a reader reads it: in headless Chromium, with every
+request to another host blocked."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tools import website
+from tools.project import NOTEBOOKS
+
+# Every test builds the site, starts a server and a browser.
+pytestmark = pytest.mark.slow
+
+PAGES = ["index.html", "CONTRIBUTING.html", "INSTRUCTORS.html", "search.html"] + [
+    f"notebooks/{path.stem}.html" for path in NOTEBOOKS
+]
+
+#: For each notebook, a code cell (found by a line of its code) whose output differs between
+#: the backends, and a piece of each backend's output. These are what the notebooks teach:
+#: if one changes, the notebook's prose needs a look too.
+DIFFERING = {
+    "00_start_here": (
+        "print(type(y))",
+        {
+            "tensorflow": "<class 'tensorflow.python.framework.ops.EagerTensor'>",
+            "jax": "<class 'jaxlib._jax.ArrayImpl'>",
+            "torch": "<class 'torch.Tensor'>",
+        },
+    ),
+    "01_backend_ops": (
+        "dot_shape = ops.shape(ops.dot(batch_a, batch_b))",
+        {
+            "tensorflow": "on tensorflow: (5, 2, 5, 4)",
+            "jax": "on jax: (5, 2, 5, 4)",
+            "torch": "on torch: (5, 2, 4)",
+        },
+    ),
+    "02_custom_activations": (
+        "class FirstInputProbe",
+        {
+            "tensorflow": "fit(run_eagerly=False): the activation's first input: SymbolicTensor",
+            "jax": "fit(run_eagerly=False): the activation's first input: DynamicJaxprTracer",
+            "torch": "fit(run_eagerly=False): the activation's first input: Tensor on meta",
+        },
+    ),
+    "03_gradient_manipulation": (
+        "def clip_with_one_argument_grad(x):",
+        {
+            "tensorflow": "tensorflow: works: gradient [0.5 0.5]",
+            "jax": "jax: works: gradient [0.5 0.5]",
+            "torch": "got multiple values for argument 'upstream'",
+        },
+    ),
+    "04_custom_optimizers": (
+        "class CountingSGD",
+        {
+            "tensorflow": "tensorflow: 4 micro-steps, 2 updates, update_step ran 2 times",
+            "jax": "jax: 4 micro-steps, 2 updates, update_step ran 4 times",
+            "torch": "torch: 4 micro-steps, 2 updates, update_step ran 2 times",
+        },
+    ),
+    "05_stateful_layers": (
+        "class ReadTheLayer",
+        {
+            "tensorflow": "tensorflow reads [8, 16, 24, 32] during fit",
+            "jax": "jax reads ['TypeError', 'TypeError', 'TypeError', 'TypeError'] during fit",
+            "torch": "torch reads [8, 16, 24, 32] during fit",
+        },
+    ),
+    "06_backend_agnostic": (
+        "native, native_seconds = None, None",
+        {"tensorflow": "tf.data:", "jax": "(no output)", "torch": "DataLoader:"},
+    ),
+    "07_scaling_out": (
+        'print(f"{BACKEND} computes on:"',
+        {
+            "tensorflow": "keras.distribution.list_devices(): ['cpu:0']",
+            "jax": "keras.distribution.list_devices(): ['cpu:0']",
+            "torch": "keras.distribution.list_devices() fails: AttributeError",
+        },
+    ),
+}
+
+
+def test_every_notebook_and_page_is_built(site: Path):
+    for page in PAGES:
+        assert (site / page).is_file(), f"no page {page} in {site}"
+    assert set(DIFFERING) == {path.stem for path in NOTEBOOKS}, (
+        "name a cell that differs between backends for every notebook in DIFFERING"
+    )
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_page_loads_offline_without_errors(visit, path: str):
+    seen = visit(path)
+    assert not seen.problems(), f"{path}:\n" + "\n".join(seen.problems())
+    broken = seen.page.evaluate(
+        "[...document.images].filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)"
+    )
+    assert not broken, f"{path}: pictures that did not load: {[src[:80] for src in broken]}"
+
+
+@pytest.mark.parametrize("path", [f"notebooks/{path.stem}.html" for path in NOTEBOOKS])
+def test_notebook_page_reads_well(visit, path: str):
+    page = visit(path).page
+    code = "\n".join(page.locator(".cell_input").all_text_contents())
+    assert "NBVAL_" not in code, f"{path} shows nbval's marker lines"
+    assert "BEGIN SOLUTION" not in code, f"{path} shows nbgrader's marker lines"
+    launch = page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)")
+    name = Path(path).stem + ".ipynb"
+    assert any(href.startswith("https://mybinder.org/") and name in href for href in launch)
+    assert any(href.startswith("https://colab.research.google.com/") for href in launch)
+
+
+@pytest.mark.parametrize("notebook", sorted(DIFFERING))
+def test_backend_tabs_show_each_backends_output(visit, notebook: str):
+    code, expected = DIFFERING[notebook]
+    page = visit(f"notebooks/{notebook}.html").page
+    cell = page.locator("div.cell").filter(has=page.locator(".cell_input", has_text=code)).first
+    tabs = cell.locator(".kuh-backends [role=tab]")
+    assert tabs.all_inner_texts() == ["TensorFlow", "JAX", "PyTorch"]
+    for backend, piece in expected.items():
+        cell.locator(f".kuh-backends [role=tab][data-backend={backend}]").click()
+        panel = cell.locator(f".kuh-backends [role=tabpanel][data-backend={backend}]")
+        assert panel.is_visible()
+        assert piece in panel.inner_text(), f"{notebook}, {backend}: {panel.inner_text()!r}"
+        others = cell.locator(".kuh-backends [role=tabpanel]:visible")
+        assert others.count() == 1, "one backend's output at a time"
+
+
+def test_maths_is_typeset(visit):
+    page = visit("notebooks/03_gradient_manipulation.html").page
+    page.wait_for_selector("mjx-container")
+    paragraph = page.locator("li", has_text="He initialisation").first
+    maths = paragraph.locator("mjx-container").first
+    assert maths.count() == 1, "the formula was not typeset"
+    text = maths.evaluate("m => m.textContent")
+    assert "fan_in" in text, f"the formula reads {text!r}"
+    assert "\\" not in text, f"the formula reads {text!r}"
+
+
+def test_solutions_are_folded_and_open(visit):
+    page = visit("notebooks/02_custom_activations.html").page
+    solution = page.locator("div.cell.tag_hide-input").first
+    code = solution.locator(".cell_input pre")
+    assert not code.is_visible(), "a solution shows before the reader asks for it"
+    solution.locator("summary").first.click()
+    assert code.is_visible()
+    assert "def mish" in code.inner_text()
+
+
+def test_interactive_figures_say_so(visit):
+    for notebook in ("02_custom_activations", "03_gradient_manipulation", "05_stateful_layers"):
+        page = visit(f"notebooks/{notebook}.html").page
+        note = page.locator(".kuh-interactive").first
+        assert note.inner_text() == website.INTERACTIVE_NOTE
+        picture = page.locator("div.cell", has=note).locator("img").first
+        assert picture.evaluate("i => i.naturalWidth") > 0
+
+
+def test_home_page_lists_every_notebook_and_links_work(visit):
+    page = visit("index.html").page
+    hrefs = page.eval_on_selector_all("main table a[href]", "links => links.map(a => a.href)")
+    for path in NOTEBOOKS:
+        assert any(href.endswith(f"notebooks/{path.stem}.html") for href in hrefs), path.name
+    anchored = [href for href in hrefs if "#" in href and "/notebooks/" in href]
+    assert anchored, "the error index links to sections of the notebooks"
+    for href in anchored:
+        page.goto(href)
+        anchor = href.split("#", 1)[1]
+        assert page.locator(f"[id={anchor!r}]").count() == 1, f"no section {anchor} on {href}"
+
+
+def test_search_finds_a_word_from_notebook_04(visit):
+    page = visit("search.html?q=accumulation").page
+    results = page.locator("#search-results a")
+    results.first.wait_for()
+    hrefs = results.evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    assert any(re.search(r"04_custom_optimizers", href) for href in hrefs), hrefs

@@ -1,0 +1,182 @@
+"""tools/website.py: what the site's pages are made of (no Sphinx, no browser; those are in
+tests/site/)."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tools import website
+from tools.project import NOTEBOOKS, REPO, REPOSITORY
+
+PAGE_OF = {REPO / "README.md": "index.md", REPO / "CONTRIBUTING.md": "CONTRIBUTING.md"} | {
+    path: f"notebooks/{path.name}" for path in NOTEBOOKS
+}
+NOTEBOOK = NOTEBOOKS[1]
+
+
+def stream(text: str, name: str = "stdout") -> dict:
+    return {"output_type": "stream", "name": name, "text": text}
+
+
+def png(shift: int = 0, size: int = 40) -> dict:
+    pixels = np.full((size, size, 3), 255, dtype=np.uint8)
+    pixels[10 + shift : 12 + shift, :, :] = 0  # a line, moved down by `shift` pixels
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    data = {"image/png": base64.b64encode(buffer.getvalue()).decode(), "text/plain": "<Figure>"}
+    return {"output_type": "display_data", "data": data, "metadata": {}}
+
+
+# --- links -------------------------------------------------------------------------------------
+
+
+def test_links_to_pages_stay_relative_and_anchors_are_the_sites():
+    source = NOTEBOOKS[0]
+    text = "[next](01_backend_ops.ipynb) and [index](#Error-index) and [c](../CONTRIBUTING.md)"
+    assert website.rewrite_links(text, source, PAGE_OF) == (
+        "[next](01_backend_ops.ipynb) and [index](#Error-index) and [c](../CONTRIBUTING.md)"
+    )
+    anchored = "[clip](03_gradient_manipulation.ipynb#2.-Optimizer-wide-clipping)"
+    assert website.rewrite_links(anchored, source, PAGE_OF) == anchored
+
+
+def test_github_style_anchor_of_a_markdown_file_becomes_the_heading_id():
+    text = "see [adding](CONTRIBUTING.md#adding-a-notebook)"
+    assert website.rewrite_links(text, REPO / "README.md", PAGE_OF) == (
+        "see [adding](CONTRIBUTING.md#Adding-a-notebook)"
+    )
+
+
+def test_links_to_other_files_point_at_github_and_missing_ones_are_errors():
+    text = "[plots](../helpers/plots.py), [folder](../helpers)"
+    assert website.rewrite_links(text, NOTEBOOK, PAGE_OF) == (
+        f"[plots]({REPOSITORY}/blob/main/helpers/plots.py), "
+        f"[folder]({REPOSITORY}/tree/main/helpers)"
+    )
+    with pytest.raises(ValueError, match=r"links to a missing file: nowhere\.md"):
+        website.rewrite_links("[x](nowhere.md)", NOTEBOOK, PAGE_OF)
+    with pytest.raises(ValueError, match="has the anchor #No-such-heading"):
+        website.rewrite_links("[x](00_start_here.ipynb#No-such-heading)", NOTEBOOK, PAGE_OF)
+
+
+def test_badges_from_other_hosts_become_text_and_code_is_left_alone():
+    badge = "[![Open In Colab](https://colab.example/badge.svg)](https://colab.example/nb)"
+    assert (
+        website.rewrite_links(badge, NOTEBOOK, PAGE_OF)
+        == "[Open In Colab](https://colab.example/nb)"
+    )
+    code = "`[NN · Title](NN_name.ipynb)` and\n```\n[x](nowhere.md)\n```\n"
+    assert website.rewrite_links(code, NOTEBOOK, PAGE_OF) == code
+
+
+# --- comparing outputs -------------------------------------------------------------------------
+
+
+def test_outputs_differ_by_text_after_the_sanitize_rules():
+    assert not website.outputs_differ([stream("took 3.2 ms\n")], [stream("took 41 ms\n")])
+    assert not website.outputs_differ([stream("at 0x7f3a2b1c\n")], [stream("at 0x55aa00bb\n")])
+    assert website.outputs_differ([stream("(5, 2, 5, 4)\n")], [stream("(5, 2, 4)\n")])
+    assert website.outputs_differ([stream("x\n")], [stream("x\n", name="stderr")])
+    assert website.outputs_differ([stream("x\n")], [stream("x\n"), stream("y\n", "stderr")])
+
+
+def test_outputs_differ_by_picture_beyond_antialiasing():
+    assert not website.outputs_differ([png()], [png()])
+    assert website.outputs_differ([png()], [png(shift=8)])
+    assert website.outputs_differ([png()], [png(size=41)])
+
+
+def test_merge_makes_tabs_only_where_backends_differ():
+    nb = {
+        "cells": [
+            {"cell_type": "markdown", "source": "# T", "metadata": {}},
+            {
+                "cell_type": "code",
+                "id": "same",
+                "source": "a",
+                "metadata": {},
+                "outputs": [stream("1\n")],
+            },
+            {
+                "cell_type": "code",
+                "id": "diff",
+                "source": "b",
+                "metadata": {},
+                "outputs": [stream("tf\n")],
+            },
+        ],
+        "metadata": {},
+    }
+    others = {
+        "jax": [[stream("1\n")], [stream("jax\n")]],
+        "torch": [[stream("1\n")], [stream("<torch>\n")]],
+    }
+    merged, tabbed = website.merge_backends(nb, others)
+    assert tabbed == 1
+    assert merged["cells"][1]["outputs"] == [stream("1\n")]
+    (tabs,) = merged["cells"][2]["outputs"]
+    markup = tabs["data"]["text/html"]
+    assert markup.count('role="tab"') == 3
+    assert markup.count('role="tabpanel"') == 3
+    assert "TensorFlow" in markup, "each output is labelled with its backend"
+    assert "&lt;torch&gt;" in markup, "text is escaped"
+    assert nb["cells"][2]["outputs"] == [stream("tf\n")], "the notebook itself is not changed"
+    with pytest.raises(ValueError, match="outputs for 1 code cells, the notebook has 2"):
+        website.merge_backends(nb, {"jax": [[]]})
+
+
+# --- pages -------------------------------------------------------------------------------------
+
+
+def test_prepared_notebook_hides_markers_folds_solutions_and_shows_widget_pictures():
+    nb = json.loads((REPO / "notebooks" / "02_custom_activations.ipynb").read_text())
+    page = website.prepare_notebook(nb, REPO / "notebooks" / "02_custom_activations.ipynb", PAGE_OF)
+    code = [cell for cell in page["cells"] if cell["cell_type"] == "code"]
+    assert not any("NBVAL_" in cell["source"] or "SOLUTION" in cell["source"] for cell in code)
+    solutions = [cell for cell in code if cell["metadata"].get("nbgrader", {}).get("solution")]
+    assert solutions
+    assert all("hide-input" in cell["metadata"]["tags"] for cell in solutions)
+    outputs = [output for cell in code for output in cell["outputs"]]
+    assert not any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs)
+    notes = [o for o in outputs if o.get("data", {}).get("text/plain") == website.INTERACTIVE_NOTE]
+    assert len(notes) == 1
+    assert "widgets" not in page["metadata"], "no widget state: the site loads no widget scripts"
+
+
+def test_home_page_is_the_readmes_introduction_and_table():
+    readme = (REPO / "README.md").read_text()
+    home = website.home_page(readme)
+    assert home.startswith("# Keras Under the Hood\n")
+    table = [line for line in readme.splitlines() if "colab-badge.svg" in line]
+    assert len(table) == len(NOTEBOOKS)
+    for line in table:
+        assert line.split(" | [![")[0] in home, f"the home page lacks the README's row {line[:40]}"
+    assert "### Error index" in home
+    assert "## Tests" not in home
+
+
+# --- stored outputs ----------------------------------------------------------------------------
+
+
+def test_stored_outputs_are_keyed_to_code_helpers_and_pins(tmp_path, monkeypatch):
+    monkeypatch.setattr(website, "OUTPUTS", tmp_path)
+    notebook = tmp_path / "nb.ipynb"
+    cell = {"cell_type": "code", "source": "print(1)", "metadata": {}, "outputs": []}
+    notebook.write_text(json.dumps({"cells": [cell], "metadata": {}}))
+    assert website.read_outputs("jax", notebook) is None
+    website.write_outputs("jax", notebook, [[stream("1\n")]])
+    assert website.read_outputs("jax", notebook) == [[stream("1\n")]]
+    assert website.read_outputs("torch", notebook) is None
+    cell["source"] = "print(2)"
+    notebook.write_text(json.dumps({"cells": [cell], "metadata": {}}))
+    assert website.read_outputs("jax", notebook) is None, "stale once the code changed"
+    with pytest.raises(ValueError, match="has 1 code cells; received outputs for 2"):
+        website.write_outputs("jax", notebook, [[], []])
+    with pytest.raises(ValueError, match="backend must be one of"):
+        website.write_outputs("mxnet", notebook, [[]])

@@ -1,0 +1,537 @@
+"""The collection as a static website (`make site`), with every backend's output.
+
+``python -m tools.website build`` writes ``build/site/`` (open ``build/site/index.html``):
+
+1. **Sources** (``build/site-src/``): the home page (the README's introduction and its table of
+   notebooks and error index), CONTRIBUTING.md, INSTRUCTORS.md and every notebook, prepared for
+   reading: ``# NBVAL_...`` and nbgrader marker lines left out of the code shown, solution cells
+   folded behind a toggle, interactive figures shown as their stored picture with a line saying
+   so, badges that load pictures from other hosts turned into plain links, and links to files
+   that are not pages pointed at the repository on GitHub.
+2. **Every backend's output**: the TensorFlow view is the notebook's stored outputs. The JAX and
+   PyTorch outputs come from :data:`OUTPUTS` (``build/backend-outputs/``), where ``make test``'s
+   nbval runs leave them (``--nb-save-outputs``, see conftest.py) and where this module runs a
+   notebook itself when they are missing or stale. Each is keyed by :func:`outputs_key` (the
+   notebook's code, ``helpers/`` and the pins), so a change to any of them runs it again.
+   Wherever a code cell's outputs differ between backends (text after the nbval sanitize rules
+   of ``tests/nbval_sanitize.cfg``, or a figure), the page shows one tab per backend.
+3. **HTML**: Sphinx with myst-nb (never executing anything) and sphinx-book-theme, configured in
+   ``website/conf.py``, warnings as errors. Everything the pages load (scripts, styles, fonts,
+   MathJax) is in ``build/site/``: the site works with no network.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import configparser
+import copy
+import hashlib
+import html
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from tools.project import BACKENDS, NOTEBOOKS, REPO, REPOSITORY, heading_anchor
+
+__all__ = [
+    "BACKEND_NAMES",
+    "OUTPUTS",
+    "SITE",
+    "SOURCES",
+    "build",
+    "home_page",
+    "merge_backends",
+    "outputs_differ",
+    "outputs_key",
+    "prepare_notebook",
+    "read_outputs",
+    "rewrite_links",
+    "write_outputs",
+]
+
+#: Where the site is written, and the sources Sphinx reads (both generated, never committed).
+SITE = REPO / "build" / "site"
+SOURCES = REPO / "build" / "site-src"
+#: Each backend's outputs of each notebook: ``OUTPUTS / backend / notebook-name``.
+OUTPUTS = REPO / "build" / "backend-outputs"
+#: The Sphinx configuration and the site's own styles and script.
+CONFIG = REPO / "website"
+#: The label of each backend's tab.
+BACKEND_NAMES = {"tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch"}
+#: The pages besides the notebooks, as (repository file, page) pairs.
+PAGES = {"CONTRIBUTING.md": "CONTRIBUTING.md", "INSTRUCTORS.md": "INSTRUCTORS.md"}
+#: What an interactive figure's page says under its picture.
+INTERACTIVE_NOTE = (
+    "Interactive in JupyterLab: the sliders redraw this figure. The site shows the picture "
+    "the notebook stored."
+)
+#: Lines of a code cell the site does not show: nbval's and nbgrader's markers.
+_MARKER_LINE = re.compile(r"^[ \t]*#+ ?(NBVAL_[A-Z_]+|BEGIN SOLUTION|END SOLUTION)[ \t]*\n?", re.M)
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+#: Markdown links and images: ``[text](target)`` and ``![alt](target)``.
+_LINK = re.compile(r"(!?)\[((?:[^\[\]]|\[[^\]]*\])*)\]\(([^)\s]+)\)")
+#: Fenced code blocks and code spans.
+_CODE = re.compile(r"^```.*?^```[ \t]*$|``[^`].*?``|`[^`\n]+`", re.M | re.S)
+_WIDGET = "application/vnd.jupyter.widget-view+json"
+#: Pixel values may differ this much (mean absolute difference, 0 to 1) before two pictures of
+#: a figure count as different: anti-aliasing of the same curve computed in float32 on two
+#: backends moves a few pixels.
+IMAGE_TOLERANCE = 0.002
+
+
+# --- each backend's outputs ------------------------------------------------------------------
+
+
+def outputs_key(notebook: Path) -> str:
+    """A digest of what a notebook's outputs depend on: its code cells, ``helpers/`` and the
+    pinned requirements. A cached run with another key is stale."""
+    digest = hashlib.sha256()
+    cells = json.loads(notebook.read_text())["cells"]
+    for cell in cells:
+        if cell["cell_type"] == "code":
+            digest.update("".join(cell["source"]).encode() + b"\0")
+    for path in sorted((REPO / "helpers").rglob("*.py")) + sorted(REPO.glob("requirements/*.txt")):
+        digest.update(str(path.relative_to(REPO)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _outputs_path(backend: str, notebook: Path) -> Path:
+    return OUTPUTS / backend / notebook.name
+
+
+def write_outputs(backend: str, notebook: Path, outputs: list[list[dict]]) -> Path:
+    """Store one backend's outputs of ``notebook``: one list per code cell, in order."""
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}. Received: {backend!r}")
+    codes = sum(cell["cell_type"] == "code" for cell in json.loads(notebook.read_text())["cells"])
+    if len(outputs) != codes:
+        raise ValueError(
+            f"{notebook.name} has {codes} code cells; received outputs for {len(outputs)}"
+        )
+    path = _outputs_path(backend, notebook)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    record = {"key": outputs_key(notebook), "backend": backend, "outputs": outputs}
+    path.write_text(json.dumps(record))
+    return path
+
+
+def read_outputs(backend: str, notebook: Path) -> list[list[dict]] | None:
+    """One backend's stored outputs of ``notebook`` (one list per code cell), or None when there
+    are none or they are stale."""
+    path = _outputs_path(backend, notebook)
+    if not path.is_file():
+        return None
+    record = json.loads(path.read_text())
+    return record["outputs"] if record.get("key") == outputs_key(notebook) else None
+
+
+def run_notebook(backend: str, notebook: Path, timeout: int) -> list[list[dict]]:
+    """Run ``notebook`` under ``backend`` in a fresh kernel, offline, in an empty folder (as the
+    nbval runs do), and store its outputs. Returns them."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    from tools.harness import coalesce_streams, isolate
+    from tools.project import offline_pythonpath
+
+    nb = nbformat.read(notebook, as_version=4)
+    saved = {name: os.environ.get(name) for name in ("KERAS_BACKEND", "PYTHONPATH")}
+    os.environ["KERAS_BACKEND"] = backend
+    os.environ["PYTHONPATH"] = offline_pythonpath()
+    try:
+        with tempfile.TemporaryDirectory(prefix="kuth-site-") as base:
+            isolate(Path(base))
+            folder = Path(base) / "kernel"
+            folder.mkdir()
+            client = NotebookClient(
+                nb,
+                timeout=timeout,
+                kernel_name="python3",
+                allow_errors=True,
+                record_timing=False,
+                resources={"metadata": {"path": str(folder)}},
+            )
+            client.execute()
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    outputs = [
+        json.loads(json.dumps(coalesce_streams(cell.outputs)))
+        for cell in nb.cells
+        if cell.cell_type == "code"
+    ]
+    write_outputs(backend, notebook, outputs)
+    return outputs
+
+
+# --- comparing and merging outputs ------------------------------------------------------------
+
+
+def _sanitizers() -> list[tuple[re.Pattern[str], str]]:
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(REPO / "tests" / "nbval_sanitize.cfg")
+    return [
+        (re.compile(parser[name]["regex"]), parser[name]["replace"]) for name in parser.sections()
+    ]
+
+
+_SANITIZE = _sanitizers()
+
+
+def _sanitized(text: str) -> str:
+    text = _ANSI.sub("", text)
+    for pattern, replacement in _SANITIZE:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def _pixels(png: str) -> Any:
+    import numpy as np
+    from PIL import Image
+
+    with Image.open(io.BytesIO(base64.b64decode(png))) as image:
+        return np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0
+
+
+def _same_picture(first: str, second: str) -> bool:
+    if first == second:
+        return True
+    a, b = _pixels(first), _pixels(second)
+    return a.shape == b.shape and float(abs(a - b).mean()) <= IMAGE_TOLERANCE
+
+
+def _summary(output: dict) -> tuple[str, str]:
+    kind = output["output_type"]
+    if kind == "stream":
+        return (output["name"], _sanitized(_text(output["text"])))
+    if kind == "error":
+        return ("error", _sanitized(f"{output['ename']}: {output['evalue']}"))
+    data = output.get("data", {})
+    if "image/png" in data:
+        return ("image/png", _text(data["image/png"]))
+    for mime in ("text/html", "text/plain"):
+        if mime in data:
+            return (mime, _sanitized(_text(data[mime])))
+    return ("other", json.dumps(sorted(data)))
+
+
+def outputs_differ(first: list[dict], second: list[dict]) -> bool:
+    """Whether two backends' outputs of one cell differ for a reader: their text after the
+    nbval sanitize rules (timings, addresses, progress bars), or their pictures."""
+    a, b = [_summary(o) for o in first], [_summary(o) for o in second]
+    if len(a) != len(b):
+        return True
+    for (kind_a, value_a), (kind_b, value_b) in zip(a, b, strict=True):
+        if kind_a != kind_b:
+            return True
+        if kind_a == "image/png":
+            if not _same_picture(value_a, value_b):
+                return True
+        elif value_a != value_b:
+            return True
+    return False
+
+
+def _text(value: str | list[str]) -> str:
+    return value if isinstance(value, str) else "".join(value)
+
+
+def _output_html(output: dict) -> str:
+    kind = output["output_type"]
+    if kind == "stream":
+        css = "kuh-stderr" if output["name"] == "stderr" else "kuh-stdout"
+        return f'<pre class="{css}">{html.escape(_ANSI.sub("", _text(output["text"])))}</pre>'
+    if kind == "error":
+        text = f"{output['ename']}: {output['evalue']}"
+        return f'<pre class="kuh-error">{html.escape(_ANSI.sub("", text))}</pre>'
+    data = output.get("data", {})
+    if "image/png" in data:
+        return f'<img alt="figure" src="data:image/png;base64,{_text(data["image/png"]).strip()}">'
+    if "text/html" in data:
+        return _text(data["text/html"])
+    if "text/plain" in data:
+        return f"<pre>{html.escape(_ANSI.sub('', _text(data['text/plain'])))}</pre>"
+    return ""
+
+
+def _tabs(cell_id: str, outputs: dict[str, list[dict]]) -> dict:
+    """One output holding a tab per backend (a panel each, labelled, when scripts are off)."""
+    buttons, panels = [], []
+    for index, (backend, outs) in enumerate(outputs.items()):
+        tab, panel = f"kuh-{cell_id}-{backend}-tab", f"kuh-{cell_id}-{backend}"
+        selected = "true" if index == 0 else "false"
+        buttons.append(
+            f'<button type="button" role="tab" id="{tab}" aria-controls="{panel}" '
+            f'aria-selected="{selected}" data-backend="{backend}">{BACKEND_NAMES[backend]}</button>'
+        )
+        body = "".join(_output_html(o) for o in outs) or '<p class="kuh-empty">(no output)</p>'
+        panels.append(
+            f'<div role="tabpanel" id="{panel}" aria-labelledby="{tab}" data-backend="{backend}">'
+            f'<p class="kuh-label">{BACKEND_NAMES[backend]}</p>{body}</div>'
+        )
+    markup = (
+        '<div class="kuh-backends"><div role="tablist" aria-label="Output on each backend">'
+        + "".join(buttons)
+        + "</div>"
+        + "".join(panels)
+        + "</div>"
+    )
+    plain = "\n".join(
+        f"[{BACKEND_NAMES[b]}]\n"
+        + "".join(_summary(o)[1] for o in outs if o["output_type"] == "stream")
+        for b, outs in outputs.items()
+    )
+    return {
+        "output_type": "display_data",
+        "data": {"text/html": markup, "text/plain": plain},
+        "metadata": {"kuh": {"backends": list(outputs)}},
+    }
+
+
+def _without_widgets(outputs: list[dict]) -> list[dict]:
+    """Interactive figures as their stored picture, followed by a line saying so."""
+    shown: list[dict] = []
+    for output in outputs:
+        data = output.get("data", {})
+        if _WIDGET not in data:
+            shown.append(output)
+            continue
+        rest = {mime: value for mime, value in data.items() if mime != _WIDGET}
+        if rest:
+            shown.append({**output, "data": rest})
+        note = f'<p class="kuh-interactive">{html.escape(INTERACTIVE_NOTE)}</p>'
+        shown.append(
+            {
+                "output_type": "display_data",
+                "data": {"text/html": note, "text/plain": INTERACTIVE_NOTE},
+                "metadata": {},
+            }
+        )
+    return shown
+
+
+def merge_backends(nb: dict, others: dict[str, list[list[dict]]]) -> tuple[dict, int]:
+    """``nb`` (TensorFlow's stored outputs) with a tab per backend in every code cell whose
+    outputs differ between backends. ``others``: the other backends' outputs, one list per code
+    cell. Returns the new notebook and how many cells got tabs."""
+    merged = copy.deepcopy(nb)
+    code_cells = [cell for cell in merged["cells"] if cell["cell_type"] == "code"]
+    for backend, outputs in others.items():
+        if len(outputs) != len(code_cells):
+            raise ValueError(
+                f"{backend}: outputs for {len(outputs)} code cells, the notebook has "
+                f"{len(code_cells)}; run it again (make site)"
+            )
+    tabbed = 0
+    for index, cell in enumerate(code_cells):
+        per_backend = {"tensorflow": _without_widgets(cell.get("outputs", []))}
+        for backend, outputs in others.items():
+            per_backend[backend] = _without_widgets(outputs[index])
+        reference = per_backend["tensorflow"]
+        if others and any(outputs_differ(reference, outs) for outs in per_backend.values()):
+            cell["outputs"] = [_tabs(cell.get("id", str(index)), per_backend)]
+            tabbed += 1
+        else:
+            cell["outputs"] = reference
+    return merged, tabbed
+
+
+# --- preparing the pages ----------------------------------------------------------------------
+
+
+def _github_slug(heading: str) -> str:
+    text = re.sub(r"[^\w\- ]", "", heading.lstrip("#").strip().lower().replace("`", ""))
+    return text.replace(" ", "-")
+
+
+def _headings(path: Path) -> list[str]:
+    if path.suffix == ".ipynb":
+        cells = json.loads(path.read_text())["cells"]
+        text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    else:
+        text = re.sub(r"```.*?```", "", path.read_text(), flags=re.S)
+    return [line for line in text.splitlines() if re.match(r"#{1,6} ", line)]
+
+
+def _anchor(target: Path, anchor: str) -> str:
+    """``anchor`` as the site spells it: the anchor JupyterLab gives the heading (the site uses
+    the same ids), also for a GitHub-style anchor of a markdown file."""
+    headings = _headings(target)
+    if any(heading_anchor(h) == anchor for h in headings):
+        return anchor
+    for heading in headings:
+        if _github_slug(heading) == anchor:
+            return heading_anchor(heading)
+    raise ValueError(f"no heading of {target.relative_to(REPO)} has the anchor #{anchor}")
+
+
+def rewrite_links(text: str, source: Path, page_of: dict[Path, str]) -> str:
+    """The markdown ``text`` of repository file ``source``, with links made to work on the site:
+
+    - a link to a file that has a page (``page_of``: repository file -> page path) points at the
+      page, its anchor spelled as the site spells it;
+    - a link to any other repository file points at it on GitHub;
+    - a picture from another host (a badge) becomes its alternative text, so that no page
+      loads anything from elsewhere; links to other hosts stay.
+    """
+    page = page_of[source]
+
+    def replace(match: re.Match[str]) -> str:
+        bang, label, target = match.groups()
+        if bang:
+            return label if re.match(r"[a-z]+://", target) else match.group(0)
+        label = _LINK.sub(replace, label)  # a badge inside a link
+        if re.match(r"[a-z]+:|#", target):
+            return f"[{label}]({target})"
+        path_part, _, anchor = target.partition("#")
+        path = (source.parent / path_part).resolve()
+        if not path.exists():
+            raise ValueError(f"{source.relative_to(REPO)} links to a missing file: {target}")
+        if path in page_of:
+            relative = os.path.relpath(page_of[path], os.path.dirname(page) or ".")
+            return f"[{label}]({relative}{'#' + _anchor(path, anchor) if anchor else ''})"
+        kind = "tree" if path.is_dir() else "blob"
+        return f"[{label}]({REPOSITORY}/{kind}/main/{path.relative_to(REPO).as_posix()})"
+
+    # Links are rewritten in the prose only: code blocks and code spans stay as written.
+    code = [match.span() for match in _CODE.finditer(text)]
+
+    def outside_code(match: re.Match[str]) -> str:
+        in_code = any(start <= match.start() < end for start, end in code)
+        return match.group(0) if in_code else replace(match)
+
+    return _LINK.sub(outside_code, text)
+
+
+def prepare_notebook(nb: dict, path: Path, page_of: dict[Path, str]) -> dict:
+    """A notebook ready for its page (outputs already merged): markers out of the code shown,
+    solutions folded, links rewritten, no widget state (the site loads no widget scripts)."""
+    prepared = copy.deepcopy(nb)
+    prepared["metadata"].pop("widgets", None)
+    for cell in prepared["cells"]:
+        source = _text(cell["source"])
+        if cell["cell_type"] == "markdown":
+            cell["source"] = rewrite_links(source, path, page_of)
+        elif cell["cell_type"] == "code":
+            cell["source"] = _MARKER_LINE.sub("", source).strip("\n")
+            tags = cell["metadata"].setdefault("tags", [])
+            if cell["metadata"].get("nbgrader", {}).get("solution") and "hide-input" not in tags:
+                tags.append("hide-input")
+            cell["outputs"] = _without_widgets(cell.get("outputs", []))
+    return prepared
+
+
+def home_page(readme: str) -> str:
+    """The home page: the README's title and introduction, and its section on the notebooks
+    (the table and the error index)."""
+    introduction = readme.split("\n## ", 1)[0]
+    sections = re.split(r"(?m)^(?=## )", readme)
+    notebooks = [s for s in sections if s.startswith("## The notebooks")]
+    if not notebooks:
+        raise ValueError("README.md has no '## The notebooks' section")
+    extra = (
+        "\n## Run them\n\nEvery notebook page has Binder and Colab buttons (the rocket at the "
+        "top); to run them on your own machine, see the repository's "
+        f"[README]({REPOSITORY}#quick-start). Cells whose output differs between TensorFlow, "
+        "JAX and PyTorch show one tab per backend.\n\n"
+        "```{toctree}\n:hidden:\n:caption: Notebooks\n\n"
+        + "\n".join(f"notebooks/{p.stem}" for p in NOTEBOOKS)
+        + "\n```\n\n```{toctree}\n:hidden:\n:caption: More\n\nINSTRUCTORS\nCONTRIBUTING\n```\n"
+    )
+    return introduction.rstrip() + "\n\n" + notebooks[0].rstrip() + "\n" + extra
+
+
+def prepare(
+    timeout: int, *, run_missing: bool = True, every_backend: bool = True
+) -> dict[str, int]:
+    """Write the site's sources into :data:`SOURCES`. Returns, per notebook, how many of its
+    cells show one tab per backend. ``every_backend=False``: TensorFlow's outputs only, no tabs."""
+    if SOURCES.exists():
+        shutil.rmtree(SOURCES)
+    (SOURCES / "notebooks").mkdir(parents=True)
+    page_of = {REPO / "README.md": "index.md"}
+    page_of |= {REPO / name: page for name, page in PAGES.items()}
+    page_of |= {path: f"notebooks/{path.name}" for path in NOTEBOOKS}
+    readme = REPO / "README.md"
+    (SOURCES / "index.md").write_text(rewrite_links(home_page(readme.read_text()), readme, page_of))
+    for name, page in PAGES.items():
+        source = REPO / name
+        (SOURCES / page).write_text(rewrite_links(source.read_text(), source, page_of))
+    tabs = {}
+    for path in NOTEBOOKS:
+        others = {}
+        for backend in BACKENDS if every_backend else ():
+            if backend == "tensorflow":
+                continue
+            outputs = read_outputs(backend, path)
+            if outputs is None:
+                if not run_missing:
+                    raise FileNotFoundError(
+                        f"no current {backend} outputs of {path.name} in {OUTPUTS}"
+                    )
+                print(f"running {path.name} on {backend} (its outputs are missing or stale)")
+                outputs = run_notebook(backend, path, timeout)
+            others[backend] = outputs
+        nb = json.loads(path.read_text())
+        merged, tabs[path.name] = merge_backends(nb, others)
+        page = prepare_notebook(merged, path, page_of)
+        (SOURCES / "notebooks" / path.name).write_text(json.dumps(page, indent=1))
+    return tabs
+
+
+def build(timeout: int = 120, *, run_missing: bool = True, every_backend: bool = True) -> Path:
+    """Prepare the sources and build the site into :data:`SITE`. Returns its index page."""
+    started = time.monotonic()
+    tabs = prepare(timeout, run_missing=run_missing, every_backend=every_backend)
+    prepared = time.monotonic()
+    if SITE.exists():
+        shutil.rmtree(SITE)
+    command = [
+        sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
+        "-c", str(CONFIG), "-d", str(REPO / "build" / "site-doctrees"), str(SOURCES), str(SITE),
+    ]  # fmt: skip
+    subprocess.run(command, check=True, cwd=REPO)
+    finished = time.monotonic()
+    for name, count in tabs.items():
+        print(f"{name}: {count} cells show each backend's output")
+    print(
+        f"site built in {finished - started:.0f} s ({prepared - started:.0f} s preparing, "
+        f"{finished - prepared:.0f} s Sphinx): {(SITE / 'index.html').relative_to(REPO)}"
+    )
+    return SITE / "index.html"
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    site = commands.add_parser("build", help="build the site into build/site/")
+    site.add_argument("--timeout", type=int, default=120, help="seconds per cell")
+    site.add_argument(
+        "--no-run",
+        action="store_true",
+        help="fail instead of running a notebook whose JAX or PyTorch outputs are missing",
+    )
+    site.add_argument(
+        "--tensorflow-only",
+        action="store_true",
+        help="show the stored (TensorFlow) outputs only: no runs, no tabs",
+    )
+    args = parser.parse_args(argv)
+    build(args.timeout, run_missing=not args.no_run, every_backend=not args.tensorflow_only)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

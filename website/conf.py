@@ -1,0 +1,60 @@
+"""Sphinx configuration of the collection's website (`make site`; see tools/website.py).
+
+The sources are generated into build/site-src/ by tools/website.py; this folder holds the
+configuration and the site's own style sheet and script. Nothing is executed here (myst-nb shows
+the stored outputs) and nothing is loaded from another host.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from tools.project import REPOSITORY  # noqa: E402
+
+project = "Keras Under the Hood"
+author = "the Keras Under the Hood authors"
+copyright = "the Keras Under the Hood authors; text CC BY 4.0, code Apache-2.0"
+
+extensions = ["myst_nb", "sphinx-mathjax-offline"]
+exclude_patterns = ["_build", "**.ipynb_checkpoints"]
+templates_path: list[str] = []
+
+# myst-nb shows the stored outputs and never runs a notebook.
+nb_execution_mode = "off"
+nb_merge_streams = True
+# Headings get the ids JupyterLab gives them ("1.-The-collection"), so the notebooks' own links
+# (`02_custom_activations.ipynb#What-safe_mode-refuses`) work on the site unchanged.
+myst_heading_anchors = 4
+myst_heading_slug_func = "tools.project.heading_anchor"
+myst_enable_extensions = ["dollarmath", "amsmath"]
+# The pages link to one another as the repository's files do (`../CONTRIBUTING.md`).
+myst_links_external_new_tab = True
+suppress_warnings = ["myst.header"]
+
+html_theme = "sphinx_book_theme"
+html_title = project
+html_static_path = [str(Path(__file__).parent / "_static")]
+html_css_files = ["backends.css"]
+html_js_files = ["backends.js"]
+html_copy_source = False
+html_show_sourcelink = False
+html_last_updated_fmt = None
+# The light theme unless the reader chose otherwise (an empty mode logs a console error).
+html_context = {"default_mode": "light"}
+html_theme_options = {
+    "repository_url": REPOSITORY,
+    "repository_branch": "main",
+    "path_to_docs": "",
+    "use_repository_button": True,
+    "launch_buttons": {
+        "binderhub_url": "https://mybinder.org",
+        "colab_url": "https://colab.research.google.com",
+        "notebook_interface": "jupyterlab",
+    },
+    "show_toc_level": 2,
+    "navigation_with_keys": False,
+}
