@@ -136,7 +136,8 @@ nbval-tensorflow: install-test
 	KERAS_BACKEND=tensorflow $(NBVAL) --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg $(NOTEBOOKS)
 
 nbval-jax nbval-torch: nbval-%: install-test
-	KERAS_BACKEND=$* $(NBVAL) --nbval-lax --nb-kernel-cwd=tmp --nb-save-outputs $(NOTEBOOKS)
+	KERAS_BACKEND=$* $(NBVAL) --nbval-lax --nb-kernel-cwd=tmp \
+	    --nb-save-outputs=build/backend-outputs $(NOTEBOOKS)
 
 # --- maintenance ---------------------------------------------------------------------------
 

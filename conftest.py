@@ -16,9 +16,9 @@
       cells): none may fail, and every ``# NBVAL_CHECK_OUTPUT`` cell must print its stored
       output again, so no state piles up across re-runs.
 
-  A fourth, ``--nb-save-outputs``, keeps the outputs of each notebook whose first run passed
-  every cell, for the website's tab per backend (``tools/website.py``), so that ``make site``
-  after ``make test`` runs no notebook again.
+  A fourth, ``--nb-save-outputs=FOLDER``, keeps the outputs of each notebook whose first run
+  passed every cell, for the website's tab per backend (``tools/website.py``; ``make`` passes
+  ``build/backend-outputs``), so that ``make site`` after ``make test`` runs no notebook again.
 
 - One extra test is appended to every notebook: after its last cell it asks the *same kernel*
   which Keras backend it really ran, which frameworks it imported, where it was started and
@@ -83,8 +83,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--nb-save-outputs",
-        action="store_true",
-        help="keep each passing notebook's outputs for the website (build/backend-outputs/)",
+        metavar="FOLDER",
+        help="keep each passing notebook's outputs for the website in FOLDER "
+        "(make: build/backend-outputs)",
     )
 
 
@@ -216,10 +217,12 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     """With --nb-save-outputs, store the outputs of every notebook that ran all its cells."""
     from tools.website import write_outputs
 
+    folder = session.config.getoption("nb_save_outputs")
     for path, cells in session.config.stash.get(RECORDED, {}).items():
         if cells is not None and sorted(cells) == list(range(len(cells))):
+            outputs = [cells[n] for n in sorted(cells)]
             try:
-                write_outputs(requested_backend(), path, [cells[n] for n in sorted(cells)])
+                write_outputs(requested_backend(), path, outputs, Path(folder).resolve())
             except ValueError:  # not every code cell ran (a selection of cells): nothing kept
                 continue
 

@@ -1,7 +1,8 @@
 """The notebook runs of `make nbval-<backend>` can fail for each reason they exist to catch.
 
 `conftest.py` adds three options to nbval (`--nb-offline`, `--nb-kernel-cwd`, `--nb-run-twice`)
-and a probe after every notebook. Each test here runs pytest on a tiny notebook written for one
+and a probe after every notebook; a fourth, `--nb-save-outputs`, keeps the outputs of each
+notebook whose first run passed. Each test here runs pytest on a tiny notebook written for one
 failure (state that piles up when cells are re-run, a download, a file read from beside the
 notebook) and checks that the run catches it, and that a sound notebook passes.
 """
@@ -17,6 +18,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from tools import website
 from tools.project import REPO
 
 IMPORT_KERAS = 'import os\nos.environ.setdefault("KERAS_BACKEND", "jax")\nimport keras'
@@ -87,7 +89,7 @@ def notebooks(tmp_path_factory) -> dict[str, Path]:
 
 
 @pytest.mark.slow
-def test_each_option_catches_what_it_is_for(notebooks):
+def test_each_option_catches_what_it_is_for(notebooks, tmp_path):
     # Without the options, the notebooks that do not download pass (in their own folder, once).
     plain = run_nbval([notebooks[name] for name in ("sound", "piles_up", "reads_beside")])
     assert {test: result for test, result in plain.items() if test != "output"} == {
@@ -96,7 +98,8 @@ def test_each_option_catches_what_it_is_for(notebooks):
         for test in ("Cell 0", "Cell 1", "backend probe")
     }, plain["output"][-3000:]
 
-    runs = run_nbval(list(notebooks.values()), *ALL_OPTIONS)
+    kept = tmp_path / "outputs"
+    runs = run_nbval(list(notebooks.values()), *ALL_OPTIONS, f"--nb-save-outputs={kept}")
     output = runs.pop("output")
     failed = sorted(test for test, result in runs.items() if result == "FAILED")
     assert failed == [
@@ -112,6 +115,13 @@ def test_each_option_catches_what_it_is_for(notebooks):
     for name in notebooks:
         assert runs[f"{name}.ipynb::Cell 0 (second run)"] == "PASSED"
         assert runs[f"{name}.ipynb::backend probe"] == "PASSED", output[-3000:]
+    # --nb-save-outputs: the outputs of each notebook whose first run passed, none of the others
+    assert sorted(path.name for path in (kept / "jax").iterdir()) == [
+        "piles_up.ipynb",
+        "sound.ipynb",
+    ]
+    sound = website.read_outputs("jax", notebooks["sound"], kept)
+    assert sound == [[], [{"output_type": "stream", "name": "stdout", "text": "4\n"}]]
 
 
 @pytest.mark.slow

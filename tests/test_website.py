@@ -180,3 +180,9 @@ def test_stored_outputs_are_keyed_to_code_helpers_and_pins(tmp_path, monkeypatch
         website.write_outputs("jax", notebook, [[], []])
     with pytest.raises(ValueError, match="backend must be one of"):
         website.write_outputs("mxnet", notebook, [[]])
+
+
+def test_the_nbval_runs_keep_their_outputs_where_the_site_reads_them():
+    folder = website.OUTPUTS.relative_to(REPO).as_posix()
+    makefile = (REPO / "Makefile").read_text()
+    assert f"--nb-save-outputs={folder} $(NOTEBOOKS)" in makefile

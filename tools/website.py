@@ -104,12 +104,15 @@ def outputs_key(notebook: Path) -> str:
     return digest.hexdigest()
 
 
-def _outputs_path(backend: str, notebook: Path) -> Path:
-    return OUTPUTS / backend / notebook.name
+def _outputs_path(backend: str, notebook: Path, folder: Path | None) -> Path:
+    return (OUTPUTS if folder is None else folder) / backend / notebook.name
 
 
-def write_outputs(backend: str, notebook: Path, outputs: list[list[dict]]) -> Path:
-    """Store one backend's outputs of ``notebook``: one list per code cell, in order."""
+def write_outputs(
+    backend: str, notebook: Path, outputs: list[list[dict]], folder: Path | None = None
+) -> Path:
+    """Store one backend's outputs of ``notebook`` (one list per code cell, in order) in
+    ``folder`` (:data:`OUTPUTS` by default)."""
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}. Received: {backend!r}")
     codes = sum(cell["cell_type"] == "code" for cell in json.loads(notebook.read_text())["cells"])
@@ -117,17 +120,19 @@ def write_outputs(backend: str, notebook: Path, outputs: list[list[dict]]) -> Pa
         raise ValueError(
             f"{notebook.name} has {codes} code cells; received outputs for {len(outputs)}"
         )
-    path = _outputs_path(backend, notebook)
+    path = _outputs_path(backend, notebook, folder)
     path.parent.mkdir(parents=True, exist_ok=True)
     record = {"key": outputs_key(notebook), "backend": backend, "outputs": outputs}
     path.write_text(json.dumps(record))
     return path
 
 
-def read_outputs(backend: str, notebook: Path) -> list[list[dict]] | None:
-    """One backend's stored outputs of ``notebook`` (one list per code cell), or None when there
-    are none or they are stale."""
-    path = _outputs_path(backend, notebook)
+def read_outputs(
+    backend: str, notebook: Path, folder: Path | None = None
+) -> list[list[dict]] | None:
+    """One backend's stored outputs of ``notebook`` (one list per code cell) in ``folder``
+    (:data:`OUTPUTS` by default), or None when there are none or they are stale."""
+    path = _outputs_path(backend, notebook, folder)
     if not path.is_file():
         return None
     record = json.loads(path.read_text())

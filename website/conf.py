@@ -50,6 +50,8 @@ html_theme_options = {
     "repository_branch": "main",
     "path_to_docs": "",
     "use_repository_button": True,
+    # The page's source is the prepared copy, not the notebook: readers get that from GitHub.
+    "use_download_button": False,
     "launch_buttons": {
         "binderhub_url": "https://mybinder.org",
         "colab_url": "https://colab.research.google.com",

@@ -3,6 +3,7 @@ request to another host blocked."""
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 
@@ -180,3 +181,22 @@ def test_search_finds_a_word_from_notebook_04(visit):
     results.first.wait_for()
     hrefs = results.evaluate_all("links => links.map(a => a.getAttribute('href'))")
     assert any(re.search(r"04_custom_optimizers", href) for href in hrefs), hrefs
+
+
+def test_every_link_within_the_site_resolves(site: Path):
+    """Every link from one page to another (or to a section of one) lands somewhere real."""
+    broken = []
+    for page in sorted(site.rglob("*.html")):
+        if "_static" in page.parts:
+            continue
+        text = page.read_text()
+        for href in set(re.findall(r'<a [^>]*href="([^"]+)"', text)):
+            if re.match(r"[a-z]+:", href) or href.startswith("_static"):
+                continue
+            target, _, anchor = html.unescape(href).partition("#")
+            path = (page.parent / target).resolve() if target else page
+            if not path.is_file():
+                broken.append(f"{page.relative_to(site)}: {href} (no such page)")
+            elif anchor and f'id="{html.escape(anchor)}"' not in path.read_text():
+                broken.append(f"{page.relative_to(site)}: {href} (no such section)")
+    assert not broken, "\n".join(broken)
