@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
 
 import numpy as np
 import pytest
@@ -186,3 +187,32 @@ def test_the_nbval_runs_keep_their_outputs_where_the_site_reads_them():
     folder = website.OUTPUTS.relative_to(REPO).as_posix()
     makefile = (REPO / "Makefile").read_text()
     assert f"--nb-save-outputs={folder} $(NOTEBOOKS)" in makefile
+
+
+@pytest.mark.slow
+def test_a_missing_backend_run_happens_offline_and_a_failing_cell_stops_it(tmp_path, monkeypatch):
+    import nbformat
+    from nbclient.exceptions import CellExecutionError
+
+    monkeypatch.setattr(website, "OUTPUTS", tmp_path / "outputs")
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    probe = (
+        "import os, socket\n"
+        "try:\n    socket.getaddrinfo('example.com', 443)\n    network = 'open'\n"
+        "except OSError as error:\n    network = type(error).__name__\n"
+        "print(os.environ['KERAS_BACKEND'], network, os.listdir('.'))"
+    )
+    notebook.cells = [nbformat.v4.new_code_cell(probe)]
+    path = tmp_path / "probe.ipynb"
+    nbformat.write(notebook, path)
+    environment = dict(os.environ)
+    outputs = website.run_notebook("jax", path, timeout=60)
+    assert outputs[0][0]["text"] == "jax NetworkBlocked []\n", "offline, in an empty folder"
+    assert website.read_outputs("jax", path) == outputs
+    assert dict(os.environ) == environment, "this process's environment is left as it was"
+    notebook.cells.append(nbformat.v4.new_code_cell("1 / 0"))
+    nbformat.write(notebook, path)
+    with pytest.raises(CellExecutionError, match="ZeroDivisionError"):
+        website.run_notebook("torch", path, timeout=60)
+    assert website.read_outputs("torch", path) is None

@@ -149,29 +149,26 @@ def run_notebook(backend: str, notebook: Path, timeout: int) -> list[list[dict]]
     from tools.project import offline_pythonpath
 
     nb = nbformat.read(notebook, as_version=4)
-    saved = {name: os.environ.get(name) for name in ("KERAS_BACKEND", "PYTHONPATH")}
-    os.environ["KERAS_BACKEND"] = backend
-    os.environ["PYTHONPATH"] = offline_pythonpath()
+    print(f"running {notebook.name} on {backend} (its outputs are missing or stale)")
+    saved = os.environ.copy()
     try:
         with tempfile.TemporaryDirectory(prefix="kuth-site-") as base:
-            isolate(Path(base))
+            isolate(Path(base))  # per-user folders, for this run only
+            os.environ["KERAS_BACKEND"] = backend
+            os.environ["PYTHONPATH"] = offline_pythonpath()
             folder = Path(base) / "kernel"
             folder.mkdir()
             client = NotebookClient(
                 nb,
                 timeout=timeout,
                 kernel_name="python3",
-                allow_errors=True,
                 record_timing=False,
                 resources={"metadata": {"path": str(folder)}},
             )
-            client.execute()
+            client.execute()  # a cell that fails stops the build, saying which
     finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        os.environ.clear()
+        os.environ.update(saved)
     outputs = [
         json.loads(json.dumps(coalesce_streams(cell.outputs)))
         for cell in nb.cells
@@ -486,7 +483,6 @@ def prepare(
                     raise FileNotFoundError(
                         f"no current {backend} outputs of {path.name} in {OUTPUTS}"
                     )
-                print(f"running {path.name} on {backend} (its outputs are missing or stale)")
                 outputs = run_notebook(backend, path, timeout)
             others[backend] = outputs
         nb = json.loads(path.read_text())
