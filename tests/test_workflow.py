@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tools.project import BACKENDS, REPO, find_tool
+from tools.project import BACKENDS, REPO, REPOSITORY, find_tool
 
 WORKFLOW = REPO / ".github" / "workflows" / "notebooks.yml"
 #: The weekly run of every notebook on the newest releases (`make newest`).
@@ -277,7 +277,11 @@ def test_site_job_uses_the_notebook_jobs_outputs_and_publishes_only_main(workflo
     assert fetched[0]["with"]["path"] == "build/backend-outputs/"
     runs = [s.get("run", "") for s in site["steps"]]
     assert runs.index("make site") < runs.index("make test-site")
-    on_main = "github.event_name == 'push' && github.ref == 'refs/heads/main'"
+    owner_and_name = REPOSITORY.removeprefix("https://github.com/")
+    on_main = (
+        "github.event_name == 'push' && github.ref == 'refs/heads/main' && "
+        f"(github.repository == '{owner_and_name}' || vars.PUBLISH_SITE == 'true')"
+    )
     pages_upload = [s for s in site["steps"] if "upload-pages-artifact@" in s.get("uses", "")]
     assert pages_upload[0]["with"]["path"] == "build/site/"
     assert pages_upload[0]["if"] == on_main
