@@ -179,7 +179,8 @@ pre-commit: $(BIN)/python
 
 # The student edition of every notebook, in build/student/notebooks/: each solution's body
 # becomes nbgrader's stub (`# YOUR CODE HERE` / `raise NotImplementedError()`), the rest is left
-# as it is. STUDENT_REF: the branch the student edition is published on (its Colab badges).
+# as it is. STUDENT_REF: the branch the student edition is published on (its Colab and Kaggle
+# badges).
 STUDENT_REF ?= student
 student: install-lab
 	$(BIN)/python -m tools.student build/student --colab-ref $(STUDENT_REF)

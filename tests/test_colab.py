@@ -27,6 +27,7 @@ from tools.project import NOTEBOOKS, REPO, REPOSITORY
 INSTALL_URL = f"git+{REPOSITORY}@main"
 SETUP_LINE = 'os.environ.setdefault("KERAS_BACKEND", "tensorflow")'
 COLAB_NOTEBOOK_URL = "https://colab.research.google.com/github/"
+KAGGLE_NOTEBOOK_URL = "https://kaggle.com/kernels/welcome?src="
 
 # Runs the preamble in a fresh interpreter (started with -S -E, so the installed `helpers` is
 # out of reach) and records what it asked to install, through `%pip` or through subprocess.
@@ -99,6 +100,13 @@ def colab_badge(notebook_name: str) -> str:
     )
 
 
+def kaggle_badge(notebook_name: str) -> str:
+    return (
+        "[![Open In Kaggle](https://kaggle.com/static/images/open-in-kaggle.svg)]"
+        f"({KAGGLE_NOTEBOOK_URL}{REPOSITORY}/blob/main/notebooks/{notebook_name})"
+    )
+
+
 def test_the_repository_url_is_on_github():
     assert REPOSITORY.startswith("https://github.com/"), "Colab opens notebooks from GitHub"
     assert not REPOSITORY.endswith(("/", ".git")), f"write the bare repository URL: {REPOSITORY}"
@@ -111,6 +119,14 @@ def test_header_has_the_colab_badge_of_this_notebook(path):
         f"{path.name}: add its Colab badge to the header cell:\n{colab_badge(path.name)}"
     )
     assert header.count(COLAB_NOTEBOOK_URL) == 1, f"{path.name}: one Colab badge, its own"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=notebook_id)
+def test_header_has_the_kaggle_badge_of_this_notebook_next_to_colabs(path):
+    header = nbformat.read(path, as_version=4).cells[0].source
+    badges = f"{colab_badge(path.name)} {kaggle_badge(path.name)}"
+    assert badges in header, f"{path.name}: put its Kaggle badge after Colab's:\n{badges}"
+    assert header.count(KAGGLE_NOTEBOOK_URL) == 1, f"{path.name}: one Kaggle badge, its own"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=notebook_id)

@@ -178,9 +178,12 @@ def test_a_notebook_without_its_badge_or_solutions_is_refused():
         student.student_edition(unsolved, NOTEBOOKS[0].name)
 
 
-def test_colab_badges_can_point_to_another_branch(tmp_path):
+def test_colab_and_kaggle_badges_can_point_to_another_branch(tmp_path):
     (path,) = student.write_student_editions(tmp_path, NOTEBOOKS[:1], ref="fall-2027")
-    assert f"/blob/fall-2027/notebooks/{path.name}" in student.cell_source(load(path)["cells"][0])
+    header = student.cell_source(load(path)["cells"][0])
+    assert f"({student.colab_url(path.name, 'fall-2027')})" in header
+    assert f"({student.kaggle_url(path.name, 'fall-2027')})" in header
+    assert "/blob/main/" not in header
 
 
 def test_make_student_writes_into_build():

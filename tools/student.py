@@ -14,9 +14,9 @@ becomes nbgrader's code stub, indented like the markers::
     raise NotImplementedError()
 
 so what the learner needs (imports, decorators, ``def``/``class`` lines, docstrings) stays. The
-cell's outputs are cleared and its code expanded. The header's Colab badge points to where the
-student edition is published (``--colab-ref``, a branch of the repository; ``student`` by
-default). Every other cell is left byte for byte as it is. nbgrader 0.9's ``generate_assignment``
+cell's outputs are cleared and its code expanded. The header's Colab and Kaggle badges point to
+where the student edition is published (``--colab-ref``, a branch of the repository; ``student``
+by default). Every other cell is left byte for byte as it is. nbgrader 0.9's ``generate_assignment``
 gives the same sources (see INSTRUCTORS.md). The result depends on the notebooks only: running it
 twice gives the same files.
 """
@@ -38,6 +38,7 @@ END_MARKER = "### END SOLUTION"
 #: A check cell's call: the check's name and the answer's (``helpers.checks.check_mish(mish)``).
 CHECK_CALL = re.compile(r"\bhelpers\.checks\.(check_\w+)\((\w+)\)")
 COLAB = "https://colab.research.google.com/github/"
+KAGGLE = "https://kaggle.com/kernels/welcome?src="
 #: The branch of the repository the student edition is published on, by default.
 STUDENT_REF = "student"
 
@@ -97,6 +98,11 @@ def colab_url(name: str, ref: str) -> str:
     return f"{COLAB}{REPOSITORY.removeprefix('https://github.com/')}/blob/{ref}/notebooks/{name}"
 
 
+def kaggle_url(name: str, ref: str) -> str:
+    """Where Kaggle imports notebook ``name`` of the repository at branch or tag ``ref``."""
+    return f"{KAGGLE}{REPOSITORY}/blob/{ref}/notebooks/{name}"
+
+
 def student_edition(notebook: dict[str, Any], name: str, ref: str = STUDENT_REF) -> dict[str, Any]:
     """The student edition of ``notebook`` (JSON as loaded), named ``name``; a new object."""
     edition = copy.deepcopy(notebook)
@@ -104,7 +110,8 @@ def student_edition(notebook: dict[str, Any], name: str, ref: str = STUDENT_REF)
     full_badge = colab_url(name, "main")
     if full_badge not in cell_source(header):
         raise ValueError(f"{name}: the first cell has no Colab badge linking {full_badge}")
-    header["source"] = as_lines(cell_source(header).replace(full_badge, colab_url(name, ref)))
+    for url in (colab_url, kaggle_url):
+        header["source"] = as_lines(cell_source(header).replace(url(name, "main"), url(name, ref)))
     solutions = 0
     for index, cell in enumerate(edition["cells"]):
         if not is_solution(cell):
@@ -148,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--colab-ref",
         default=STUDENT_REF,
-        help=f"branch the Colab badges open (default: {STUDENT_REF})",
+        help=f"branch the Colab and Kaggle badges open (default: {STUDENT_REF})",
     )
     args = parser.parse_args(argv)
     for path in write_student_editions(args.out, ref=args.colab_ref):
