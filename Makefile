@@ -153,7 +153,7 @@ execute: install-test
 # another host. SITE_FLAGS=--tensorflow-only: stored outputs only, no runs.
 SITE_FLAGS ?=
 site: install-test
-	$(BIN)/python -m tools.website build --timeout $(CELL_TIMEOUT) $(SITE_FLAGS)
+	$(BIN)/python -m tools.website build --timeout $(CELL_TIMEOUT) --jobs $(JOBS) $(SITE_FLAGS)
 
 # Time and memory of every notebook under every backend (3 fresh-kernel runs each), then the
 # custom ops against Keras built-ins; writes benchmarks/results/ and the tables in README.md.

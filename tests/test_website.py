@@ -7,6 +7,7 @@ import base64
 import io
 import json
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -216,3 +217,48 @@ def test_a_missing_backend_run_happens_offline_and_a_failing_cell_stops_it(tmp_p
     with pytest.raises(CellExecutionError, match="ZeroDivisionError"):
         website.run_notebook("torch", path, timeout=60)
     assert website.read_outputs("torch", path) is None
+
+
+@pytest.mark.parametrize("jobs", [0, -1, 1.5, True, "2"])
+def test_run_notebooks_wants_a_whole_number_of_jobs(jobs):
+    with pytest.raises(ValueError, match="jobs must be a whole number of at least 1"):
+        website.run_notebooks([], timeout=60, jobs=jobs)
+
+
+@pytest.mark.slow
+def test_missing_runs_go_side_by_side_and_a_failing_one_stops_the_build(tmp_path):
+    import nbformat
+    from nbclient.exceptions import CellExecutionError
+
+    def notebook(name: str, *sources: str) -> Path:
+        nb = nbformat.v4.new_notebook()
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+        nb.cells = [nbformat.v4.new_code_cell(source) for source in sources]
+        path = tmp_path / name
+        nbformat.write(nb, path)
+        return path
+
+    # Each run waits until both kernels have started: the two only finish if they run together.
+    meeting = tmp_path / "meeting"
+    meeting.mkdir()
+    wait = (
+        "import os, pathlib, time\n"
+        f"here = pathlib.Path({str(meeting)!r})\n"
+        "(here / os.environ['KERAS_BACKEND']).touch()\n"
+        "deadline = time.monotonic() + 50\n"
+        "while len(list(here.iterdir())) < 2 and time.monotonic() < deadline:\n"
+        "    time.sleep(0.1)\n"
+        "print(sorted(path.name for path in here.iterdir()))"
+    )
+    first, second = notebook("first.ipynb", wait), notebook("second.ipynb", wait)
+    folder = tmp_path / "outputs"
+    runs = [("jax", first), ("torch", second)]
+    outputs = website.run_notebooks(runs, timeout=60, jobs=2, folder=folder)
+    assert list(outputs) == runs, "the outputs come back in the order of the runs"
+    for backend, path in runs:
+        assert outputs[backend, path][0][0]["text"] == "['jax', 'torch']\n", "side by side"
+        assert website.read_outputs(backend, path, folder) == outputs[backend, path]
+    failing = notebook("failing.ipynb", "1 / 0")
+    with pytest.raises(CellExecutionError, match="ZeroDivisionError"):
+        website.run_notebooks([("jax", failing), ("torch", failing)], 60, jobs=2, folder=folder)
+    assert website.read_outputs("jax", failing, folder) is None

@@ -55,6 +55,8 @@ __all__ = [
     "prepare_notebook",
     "read_outputs",
     "rewrite_links",
+    "run_notebook",
+    "run_notebooks",
     "write_outputs",
 ]
 
@@ -140,9 +142,12 @@ def read_outputs(
     return record["outputs"] if record.get("key") == outputs_key(notebook) else None
 
 
-def run_notebook(backend: str, notebook: Path, timeout: int) -> list[list[dict]]:
+def run_notebook(
+    backend: str, notebook: Path, timeout: int, folder: Path | None = None
+) -> list[list[dict]]:
     """Run ``notebook`` under ``backend`` in a fresh kernel, offline, in an empty folder (as the
-    nbval runs do), and store its outputs. Returns them."""
+    nbval runs do), and store its outputs in ``folder`` (:data:`OUTPUTS` by default). Returns
+    them."""
     import nbformat
     from nbclient import NotebookClient
 
@@ -157,14 +162,14 @@ def run_notebook(backend: str, notebook: Path, timeout: int) -> list[list[dict]]
             isolate(Path(base))  # per-user folders, for this run only
             os.environ["KERAS_BACKEND"] = backend
             os.environ["PYTHONPATH"] = offline_pythonpath()
-            folder = Path(base) / "kernel"
-            folder.mkdir()
+            empty = Path(base) / "kernel"
+            empty.mkdir()
             client = NotebookClient(
                 nb,
                 timeout=timeout,
                 kernel_name="python3",
                 record_timing=False,
-                resources={"metadata": {"path": str(folder)}},
+                resources={"metadata": {"path": str(empty)}},
             )
             client.execute()  # a cell that fails stops the build, saying which
     finally:
@@ -175,8 +180,35 @@ def run_notebook(backend: str, notebook: Path, timeout: int) -> list[list[dict]]
         for cell in nb.cells
         if cell.cell_type == "code"
     ]
-    write_outputs(backend, notebook, outputs)
+    write_outputs(backend, notebook, outputs, folder)
     return outputs
+
+
+def run_notebooks(
+    runs: list[tuple[str, Path]], timeout: int, jobs: int, folder: Path | None = None
+) -> dict[tuple[str, Path], list[list[dict]]]:
+    """Run every ``(backend, notebook)`` of ``runs`` as :func:`run_notebook` does, ``jobs`` at a
+    time, each from its own process (a run changes its process's environment). Returns each
+    run's outputs. A failing cell stops the build: runs not yet started are cancelled and its
+    error is raised."""
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs must be a whole number of at least 1. Received: jobs={jobs!r}")
+    if jobs == 1 or len(runs) < 2:
+        return {run: run_notebook(*run, timeout, folder) for run in runs}
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    spawn = multiprocessing.get_context("spawn")  # no fork of a process that may hold threads
+    results = {}
+    with ProcessPoolExecutor(max_workers=min(jobs, len(runs)), mp_context=spawn) as pool:
+        futures = {pool.submit(run_notebook, *run, timeout, folder): run for run in runs}
+        for future in as_completed(futures):
+            try:
+                results[futures[future]] = future.result()
+            except BaseException:
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
+    return {run: results[run] for run in runs}
 
 
 # --- comparing and merging outputs ------------------------------------------------------------
@@ -457,10 +489,11 @@ def home_page(readme: str) -> str:
 
 
 def prepare(
-    timeout: int, *, run_missing: bool = True, every_backend: bool = True
+    timeout: int, *, run_missing: bool = True, every_backend: bool = True, jobs: int = 1
 ) -> dict[str, int]:
     """Write the site's sources into :data:`SOURCES`. Returns, per notebook, how many of its
-    cells show one tab per backend. ``every_backend=False``: TensorFlow's outputs only, no tabs."""
+    cells show one tab per backend. ``every_backend=False``: TensorFlow's outputs only, no tabs.
+    Missing or stale outputs are run ``jobs`` at a time (``run_missing=False``: an error)."""
     if SOURCES.exists():
         shutil.rmtree(SOURCES)
     (SOURCES / "notebooks").mkdir(parents=True)
@@ -472,20 +505,26 @@ def prepare(
     for name, page in PAGES.items():
         source = REPO / name
         (SOURCES / page).write_text(rewrite_links(source.read_text(), source, page_of))
-    tabs = {}
+    others_of: dict[Path, dict[str, list[list[dict]]]] = {path: {} for path in NOTEBOOKS}
+    missing = []
     for path in NOTEBOOKS:
-        others = {}
         for backend in BACKENDS if every_backend else ():
             if backend == "tensorflow":
                 continue
             outputs = read_outputs(backend, path)
-            if outputs is None:
-                if not run_missing:
-                    raise FileNotFoundError(
-                        f"no current {backend} outputs of {path.name} in {OUTPUTS}"
-                    )
-                outputs = run_notebook(backend, path, timeout)
-            others[backend] = outputs
+            if outputs is not None:
+                others_of[path][backend] = outputs
+            elif not run_missing:
+                raise FileNotFoundError(f"no current {backend} outputs of {path.name} in {OUTPUTS}")
+            else:
+                missing.append((backend, path))
+    for (backend, path), outputs in run_notebooks(missing, timeout, jobs).items():
+        others_of[path][backend] = outputs
+    tabs = {}
+    for path in NOTEBOOKS:
+        others = {
+            backend: others_of[path][backend] for backend in BACKENDS if backend in others_of[path]
+        }
         nb = json.loads(path.read_text())
         merged, tabs[path.name] = merge_backends(nb, others)
         page = prepare_notebook(merged, path, page_of)
@@ -493,10 +532,12 @@ def prepare(
     return tabs
 
 
-def build(timeout: int = 120, *, run_missing: bool = True, every_backend: bool = True) -> Path:
+def build(
+    timeout: int = 120, *, run_missing: bool = True, every_backend: bool = True, jobs: int = 1
+) -> Path:
     """Prepare the sources and build the site into :data:`SITE`. Returns its index page."""
     started = time.monotonic()
-    tabs = prepare(timeout, run_missing=run_missing, every_backend=every_backend)
+    tabs = prepare(timeout, run_missing=run_missing, every_backend=every_backend, jobs=jobs)
     prepared = time.monotonic()
     if SITE.exists():
         shutil.rmtree(SITE)
@@ -521,6 +562,9 @@ def main(argv: list[str]) -> int:
     site = commands.add_parser("build", help="build the site into build/site/")
     site.add_argument("--timeout", type=int, default=120, help="seconds per cell")
     site.add_argument(
+        "--jobs", type=int, default=1, help="notebooks run at a time when outputs are missing"
+    )
+    site.add_argument(
         "--no-run",
         action="store_true",
         help="fail instead of running a notebook whose JAX or PyTorch outputs are missing",
@@ -531,7 +575,12 @@ def main(argv: list[str]) -> int:
         help="show the stored (TensorFlow) outputs only: no runs, no tabs",
     )
     args = parser.parse_args(argv)
-    build(args.timeout, run_missing=not args.no_run, every_backend=not args.tensorflow_only)
+    build(
+        args.timeout,
+        run_missing=not args.no_run,
+        every_backend=not args.tensorflow_only,
+        jobs=args.jobs,
+    )
     return 0
 
 
