@@ -24,6 +24,7 @@ REQUIRED = (
     "No gradients provided for any variable",
     "__jax_array__",
     "[JAX RNG]",
+    "`optimizer_variables` must be a list of tensors",
     "`Lambda` layer",
     "batch_input_shape",
     "reset_states",
