@@ -434,7 +434,7 @@ def check_linear_warmup(warmup_class: object) -> None:
     except Exception as error:  # the learner's __call__ failed on a tensor step
         raise ExerciseFailed(
             f"{name}: calling it with a step tensor raised {type(error).__name__}: {error}. "
-            "Keras passes the optimizer's step counter, an integer tensor: cast it with ops.cast."
+            "Keras passes the optimizer's step counter, an integer variable: cast it with ops.cast."
         ) from error
     if not np.allclose(called, expected, rtol=1e-5):
         raise ExerciseFailed(
