@@ -32,6 +32,7 @@ from helpers.processes import free_port  # one implementation, for the tests too
 
 __all__ = [
     "BACKENDS",
+    "DEEP_DIVE_HEADING",
     "MAX_NOTEBOOK_BYTES",
     "MINUTES_PER_EXERCISE",
     "NAVIGATION_START",
@@ -42,10 +43,13 @@ __all__ = [
     "REQUIREMENTS",
     "WORDS_PER_MINUTE",
     "Section",
+    "StudyTime",
+    "code_lines",
     "find_tool",
     "free_port",
     "get_json",
     "heading_anchor",
+    "is_hidden",
     "is_navigation_cell",
     "markdown_tables",
     "markdown_text",
@@ -56,7 +60,7 @@ __all__ = [
     "run_python",
     "run_under_backend",
     "stop_server",
-    "study_minutes",
+    "study_time",
 ]
 
 #: The repository root.
@@ -117,6 +121,8 @@ def offline_pythonpath() -> str:
 
 #: Reading speed for the study-time estimate: technical prose, with its code, read closely.
 WORDS_PER_MINUTE = 150
+#: Reading speed for code: the lines a learner sees (not blank, not comments), read closely.
+CODE_LINES_PER_MINUTE = 8
 #: Study time per exercise (try it, check it, perhaps open the solution), in minutes.
 MINUTES_PER_EXERCISE = 10
 #: How the last cell of every notebook starts: a rule, then the link to the next notebook.
@@ -223,20 +229,70 @@ def is_navigation_cell(cell: dict) -> bool:
     return cell["cell_type"] == "markdown" and source.startswith(NAVIGATION_START)
 
 
-def study_minutes(nb: dict) -> int:
-    """Estimated study time of a notebook, in minutes, rounded to 5 (at least 5): its markdown
-    words (whitespace-separated; the header and the navigation cell left out) read at
-    :data:`WORDS_PER_MINUTE`, plus :data:`MINUTES_PER_EXERCISE` per exercise (per code cell
-    tagged ``solution``)."""
-    words = exercises = 0
+#: The heading that starts a notebook's deep dive: everything before it is the core.
+DEEP_DIVE_HEADING = "## Deep dive"
+#: A collapsible note: ``<details>`` up to ``</details>``; its words are deep-dive reading.
+_DETAILS = re.compile(r"<details\b.*?</details>", re.S | re.I)
+
+
+@dataclass(frozen=True)
+class StudyTime:
+    """A notebook's study time in minutes, rounded to 5: its core (header to exercises) and its
+    deep dive (the ``## Deep dive`` part and every collapsed "Under the hood" note; 0 when it
+    has neither)."""
+
+    core: int
+    deep_dive: int
+
+
+def code_lines(source: str) -> int:
+    """The lines of code a learner reads in a cell: not blank, not a comment, not a magic."""
+    return sum(
+        1
+        for line in source.splitlines()
+        if line.strip() and not line.lstrip().startswith(("#", "%", "!"))
+    )
+
+
+def is_hidden(cell: dict) -> bool:
+    """Whether a code cell's source is collapsed (the setup, check and solution cells)."""
+    return bool(cell.get("metadata", {}).get("jupyter", {}).get("source_hidden"))
+
+
+def _round5(minutes: float) -> int:
+    return int(minutes / 5 + 0.5) * 5
+
+
+def study_time(nb: dict) -> StudyTime:
+    """Estimated study time of a notebook (see CONTRIBUTING.md, *Study time*): prose at
+    :data:`WORDS_PER_MINUTE` (the header and the navigation cell left out), the lines of the
+    code cells a learner sees at :data:`CODE_LINES_PER_MINUTE` (collapsed cells left out), and
+    :data:`MINUTES_PER_EXERCISE` per exercise (per code cell tagged ``solution``). The core is
+    every cell before the ``## Deep dive`` heading, less its collapsed notes; the core is at
+    least 5 min."""
+    core = deep = 0.0
+    in_deep = False
     for index, cell in enumerate(nb["cells"]):
         source = _source(cell)
-        if cell["cell_type"] == "markdown" and index > 0 and not is_navigation_cell(cell):
-            words += len(source.split())
-        if "solution" in cell.get("metadata", {}).get("tags", []):
-            exercises += 1
-    minutes = words / WORDS_PER_MINUTE + MINUTES_PER_EXERCISE * exercises
-    return max(5, int(minutes / 5 + 0.5) * 5)
+        if cell["cell_type"] == "markdown":
+            if source.startswith(DEEP_DIVE_HEADING):
+                in_deep = True
+            if index == 0 or is_navigation_cell(cell):
+                continue
+            notes = " ".join(_DETAILS.findall(source))
+            deep += len(notes.split()) / WORDS_PER_MINUTE
+            words = len(_DETAILS.sub(" ", source).split()) / WORDS_PER_MINUTE
+        elif "solution" in cell.get("metadata", {}).get("tags", []):
+            words = MINUTES_PER_EXERCISE
+        elif is_hidden(cell):
+            continue
+        else:
+            words = code_lines(source) / CODE_LINES_PER_MINUTE
+        if in_deep:
+            deep += words
+        else:
+            core += words
+    return StudyTime(max(5, _round5(core)), _round5(deep))
 
 
 # --- processes ---------------------------------------------------------------------------
