@@ -13,7 +13,7 @@
       notebook's own, so nothing may depend on files beside the notebook;
   ``--nb-run-twice``
       after the last cell, every code cell runs again in the same kernel (a learner re-running
-      cells): none may fail, and every ``# NBVAL_CHECK_OUTPUT`` cell must print its stored
+      cells): none may fail, and every ``nbval-check-output`` cell must print its stored
       output again, so no state piles up across re-runs.
 
   A fourth, ``--nb-save-outputs=FOLDER``, keeps the outputs of each notebook whose first run
@@ -228,15 +228,18 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 
 def _second_run(notebook, first_run: list) -> list:
-    """Every cell of ``first_run`` again; only ``# NBVAL_CHECK_OUTPUT`` cells are compared."""
-    from nbval.plugin import IPyNbCell, find_comment_markers
+    """Every cell of ``first_run`` again; only the cells marked to be checked (the
+    ``nbval-check-output`` tag, or nbval's older ``# NBVAL_CHECK_OUTPUT`` comment) are compared."""
+    from nbval.plugin import IPyNbCell, find_comment_markers, find_metadata_tags
 
     items = []
     for cell in first_run:
         if not isinstance(cell, IPyNbCell):
             continue
         options = cell.options.copy()
-        options["check"] = dict(find_comment_markers(cell.cell.source)).get("check") is True
+        markers = dict(find_metadata_tags(cell.cell.metadata) or ())
+        markers.update(find_comment_markers(cell.cell.source))
+        options["check"] = markers.get("check") is True
         items.append(
             IPyNbCell.from_parent(
                 notebook,

@@ -26,13 +26,15 @@ ALL_OPTIONS = ("--nb-offline", "--nb-run-twice", "--nb-kernel-cwd=tmp")
 
 
 def write_notebook(path: Path, *cells: tuple[str, str | None]) -> Path:
-    """A notebook of ``(source, stored stdout or None)`` code cells after an `import keras` cell."""
+    """A notebook of ``(source, stored stdout or None)`` code cells after an `import keras` cell;
+    a cell with a stored stdout is tagged ``nbval-check-output``."""
     notebook = nbformat.v4.new_notebook()
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
     for count, (source, stdout) in enumerate(((IMPORT_KERAS, None), *cells), start=1):
         cell = nbformat.v4.new_code_cell(source, execution_count=count)
         if stdout is not None:
             cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=stdout)]
+            cell.metadata["tags"] = ["nbval-check-output"]
         notebook.cells.append(cell)
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, path)
@@ -71,12 +73,11 @@ def notebooks(tmp_path_factory) -> dict[str, Path]:
     """One sound notebook and one for each failure, side by side in one folder."""
     folder = tmp_path_factory.mktemp("notebooks")
     (folder / "data.txt").write_text("beside the notebooks\n")
-    checked = "# NBVAL_CHECK_OUTPUT\n"
     return {
-        "sound": write_notebook(folder / "sound.ipynb", (f"{checked}print(2 + 2)", "4\n")),
+        "sound": write_notebook(folder / "sound.ipynb", ("print(2 + 2)", "4\n")),
         "piles_up": write_notebook(
             folder / "piles_up.ipynb",
-            (f"{checked}calls = globals().get('calls', 0) + 1\nprint(calls)", "1\n"),
+            ("calls = globals().get('calls', 0) + 1\nprint(calls)", "1\n"),
         ),
         "downloads": write_notebook(
             folder / "downloads.ipynb",
