@@ -144,11 +144,27 @@ def test_prepared_notebook_hides_markers_folds_solutions_and_shows_widget_pictur
     solutions = [cell for cell in code if cell["metadata"].get("nbgrader", {}).get("solution")]
     assert solutions
     assert all("hide-input" in cell["metadata"]["tags"] for cell in solutions)
+    collapsed = [
+        cell for cell in nb["cells"] if cell["metadata"].get("jupyter", {}).get("source_hidden")
+    ]
+    assert len(collapsed) > len(solutions), "the setup cell is collapsed too"
+    folded = [cell for cell in code if "hide-input" in cell["metadata"]["tags"]]
+    assert len(folded) == len(collapsed), "what JupyterLab collapses, the site folds"
     outputs = [output for cell in code for output in cell["outputs"]]
     assert not any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs)
     notes = [o for o in outputs if o.get("data", {}).get("text/plain") == website.INTERACTIVE_NOTE]
     assert len(notes) == 1
     assert "widgets" not in page["metadata"], "no widget state: the site loads no widget scripts"
+
+
+def test_folded_cells_are_the_collapsed_ones_and_the_solutions():
+    def cell(metadata: dict) -> dict:
+        return {"cell_type": "code", "metadata": metadata, "source": "", "outputs": []}
+
+    assert website.is_folded(cell({"jupyter": {"source_hidden": True}, "tags": ["check"]}))
+    assert website.is_folded(cell({"nbgrader": {"solution": True}}))
+    assert not website.is_folded(cell({"jupyter": {"source_hidden": False}}))
+    assert not website.is_folded(cell({"tags": ["nbval-check-output"]}))
 
 
 def test_home_page_is_the_readmes_introduction_and_table():

@@ -364,3 +364,31 @@ def stop_server(process: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
+
+
+# --- reading prose -------------------------------------------------------------------------
+
+_FENCE = re.compile(r"^```.*?^```[^\n]*$", re.S | re.M)
+_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]*_]*\s+")
+
+
+def prose_sentences(markdown: str) -> list[str]:
+    """The sentences of a markdown text's running prose: without collapsed notes
+    (``<details>``), code blocks, tables, headings and HTML lines; links read as their text;
+    list items and paragraphs end a sentence."""
+    text = _FENCE.sub("", _DETAILS.sub("", markdown))
+    lines = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith(("|", "#", "<")):
+            lines.append("")
+        elif re.match(r"^([-*+]|\d+\.)\s", stripped):
+            lines.extend(["", re.sub(r"^([-*+]|\d+\.)\s+", "", stripped)])
+        else:
+            lines.append(stripped)
+    sentences = []
+    for paragraph in re.split(r"\n\s*\n", "\n".join(lines)):
+        flat = _MD_LINK.sub(r"\1", " ".join(paragraph.split()))
+        sentences.extend(part for part in _SENTENCE_END.split(flat) if part.strip())
+    return sentences

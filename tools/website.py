@@ -450,9 +450,18 @@ def rewrite_links(text: str, source: Path, page_of: dict[Path, str]) -> str:
     return _LINK.sub(outside_code, text)
 
 
+def is_folded(cell: dict) -> bool:
+    """Whether a code cell's source is folded on its page: what JupyterLab shows collapsed
+    (the setup, check and figure cells) and every solution."""
+    metadata = cell.get("metadata", {})
+    return bool(metadata.get("jupyter", {}).get("source_hidden")) or bool(
+        metadata.get("nbgrader", {}).get("solution")
+    )
+
+
 def prepare_notebook(nb: dict, path: Path, page_of: dict[Path, str]) -> dict:
     """A notebook ready for its page (outputs already merged): markers out of the code shown,
-    solutions folded, links rewritten, no widget state (the site loads no widget scripts)."""
+    collapsed cells and solutions folded, links rewritten, no widget state (the site loads no widget scripts)."""
     prepared = copy.deepcopy(nb)
     prepared["metadata"].pop("widgets", None)
     for cell in prepared["cells"]:
@@ -462,7 +471,7 @@ def prepare_notebook(nb: dict, path: Path, page_of: dict[Path, str]) -> dict:
         elif cell["cell_type"] == "code":
             cell["source"] = _MARKER_LINE.sub("", source).strip("\n")
             tags = cell["metadata"].setdefault("tags", [])
-            if cell["metadata"].get("nbgrader", {}).get("solution") and "hide-input" not in tags:
+            if is_folded(cell) and "hide-input" not in tags:
                 tags.append("hide-input")
             cell["outputs"] = _without_widgets(cell.get("outputs", []))
     return prepared

@@ -145,7 +145,11 @@ def test_maths_is_typeset(visit):
 
 def test_solutions_are_folded_and_open(visit):
     page = visit("notebooks/02_custom_activations.html").page
-    solution = page.locator("div.cell.tag_hide-input").first
+    solution = (
+        page.locator("div.cell.tag_hide-input")
+        .filter(has=page.locator(".cell_input pre", has_text="def mish"))
+        .first
+    )
     code = solution.locator(".cell_input pre")
     assert not code.is_visible(), "a solution shows before the reader asks for it"
     solution.locator("summary").first.click()
