@@ -128,7 +128,7 @@ test-site: install-test
 # Every notebook in a fresh kernel per backend, offline, top to bottom and then all over again
 # in the same kernel. On TensorFlow (the backend the outputs were stored from) in the notebook's
 # own folder, comparing every stored output (strict); on JAX and PyTorch in an empty temporary
-# folder, comparing the cells marked NBVAL_CHECK_OUTPUT (lax). In the second run only those
+# folder, comparing the cells tagged nbval-check-output (lax). In the second run only those
 # are compared. The three runs are independent, so they run side by side.
 test-notebooks: nbval-tensorflow nbval-jax nbval-torch
 

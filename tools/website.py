@@ -4,8 +4,9 @@
 
 1. **Sources** (``build/site-src/``): the home page (the README's introduction and its table of
    notebooks and error index), CONTRIBUTING.md, INSTRUCTORS.md and every notebook, prepared for
-   reading: ``# NBVAL_...`` and nbgrader marker lines left out of the code shown, solution cells
-   folded behind a toggle, interactive figures shown as their stored picture with a line saying
+   reading: nbgrader's marker lines (and nbval's older comment markers) left out of the code
+   shown, collapsed cells (setup, checks, figures' code) and solutions folded behind a toggle,
+   "Under the hood" notes (``<details>``) kept as they are, interactive figures shown as their stored picture with a line saying
    so, badges that load pictures from other hosts turned into plain links, and links to files
    that are not pages pointed at the repository on GitHub.
 2. **Every backend's output**: the TensorFlow view is the notebook's stored outputs. The JAX and

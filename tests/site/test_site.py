@@ -157,6 +157,19 @@ def test_solutions_are_folded_and_open(visit):
     assert "def mish" in code.inner_text()
 
 
+def test_under_the_hood_notes_and_check_cells_are_folded(visit):
+    page = visit("notebooks/00_start_here.html").page
+    note = page.locator("details", has=page.locator("summary", has_text="Under the hood")).first
+    body = note.locator("li").first
+    assert not body.is_visible(), "an Under the hood note shows before the reader opens it"
+    note.locator("summary").first.click()
+    assert body.is_visible()
+    assert "KERAS_BACKEND" in note.inner_text()
+    check = page.locator("div.cell.tag_check").first
+    assert "tag_hide-input" in (check.get_attribute("class") or ""), "check cells are folded"
+    assert not check.locator(".cell_input pre").is_visible()
+
+
 def test_interactive_figures_say_so(visit):
     for notebook in ("02_custom_activations", "03_gradient_manipulation", "05_stateful_layers"):
         page = visit(f"notebooks/{notebook}.html").page
