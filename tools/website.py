@@ -6,9 +6,9 @@
    notebooks and error index), CONTRIBUTING.md, INSTRUCTORS.md and every notebook, prepared for
    reading: nbgrader's marker lines (and nbval's older comment markers) left out of the code
    shown, collapsed cells (setup, checks, figures' code) and solutions folded behind a toggle,
-   "Under the hood" notes (``<details>``) kept as they are, interactive figures shown as their stored picture with a line saying
-   so, badges that load pictures from other hosts turned into plain links, and links to files
-   that are not pages pointed at the repository on GitHub.
+   "Under the hood" notes (``<details>``) kept as they are, interactive figures shown as their
+   stored picture with a line saying so, badges that load pictures from other hosts turned into
+   plain links, and links to files that are not pages pointed at the repository on GitHub.
 2. **Every backend's output**: the TensorFlow view is the notebook's stored outputs. The JAX and
    PyTorch outputs come from :data:`OUTPUTS` (``build/backend-outputs/``), where ``make test``'s
    nbval runs leave them (``--nb-save-outputs``, see conftest.py) and where this module runs a
@@ -462,7 +462,8 @@ def is_folded(cell: dict) -> bool:
 
 def prepare_notebook(nb: dict, path: Path, page_of: dict[Path, str]) -> dict:
     """A notebook ready for its page (outputs already merged): markers out of the code shown,
-    collapsed cells and solutions folded, links rewritten, no widget state (the site loads no widget scripts)."""
+    collapsed cells and solutions folded, links rewritten, no widget state (the site loads no
+    widget scripts)."""
     prepared = copy.deepcopy(nb)
     prepared["metadata"].pop("widgets", None)
     for cell in prepared["cells"]:

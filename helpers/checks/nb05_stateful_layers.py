@@ -5,6 +5,8 @@ Tested in ``tests/checks/test_nb05_stateful_layers.py``.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -204,18 +206,46 @@ def check_call_counter(call_counter_class: object) -> None:
     cases.report()
 
 
+@contextlib.contextmanager
+def _values_unreadable_in_python() -> Iterator[None]:
+    """On PyTorch, make reading a tensor's value in Python (``if tensor:``, ``int(tensor)``,
+    ``convert_to_numpy``) raise, as it does in the compiled steps of TensorFlow and JAX."""
+    import torch
+
+    names = ("__bool__", "__int__", "__float__", "__index__", "item", "numpy", "tolist")
+    saved = {name: torch.Tensor.__dict__.get(name) for name in names}
+
+    def refusal(method: str) -> Any:
+        def refuse(self: Any, *args: Any, **kwargs: Any) -> Any:
+            raise TypeError(f"Tensor.{method}() reads a tensor's value in Python")
+
+        return refuse
+
+    try:
+        for name in names:
+            setattr(torch.Tensor, name, refusal(name))
+        yield
+    finally:
+        for name, method in saved.items():
+            if method is None:
+                delattr(torch.Tensor, name)
+            else:
+                setattr(torch.Tensor, name, method)
+
+
 @exercise
 def check_resetting_sum(resetting_sum_class: object) -> None:
     """Exercise 05.3: ``ResettingSum(period)``, a running sum that starts over by itself.
 
-    The layer keeps a non-trainable weight ``total`` of shape ``(features,)``. On every call
-    (training or not), if it has already summed ``period`` batches since it last started, it
-    starts again from zero; then it adds the batch's sum over axis 0 to ``total`` and returns
-    ``total`` broadcast to the input's shape. ``period`` must be a positive integer:
-    ``ResettingSum(period=0)`` raises ``ValueError``. Checked in eager calls on batches of
-    different sizes (the weight ``total`` must hold what is returned) and inside a compiled
-    ``predict``, where a Python ``if`` on a tensor cannot decide when to reset (on PyTorch,
-    which Keras runs eagerly, such an ``if`` happens to work).
+    The layer returns its input unchanged (what it returns) and keeps a non-trainable weight
+    ``total`` of shape ``(features,)`` (what it remembers). On every call (training or not),
+    if it has already summed ``period`` batches since it last started, it starts again from
+    zero; then it adds the batch's sum over axis 0 to ``total``. ``period`` must be a positive
+    integer: ``ResettingSum(period=0)`` raises ``ValueError``. Checked in eager calls on
+    batches of different sizes, then in a model built on ``keras.Input`` and its compiled
+    ``predict``, where a Python ``if`` on a tensor cannot decide when to reset. PyTorch runs
+    ``predict`` eagerly, so there the check also calls the layer with Python reads of a
+    tensor's value switched off: such an ``if`` is refused on every backend.
     """
     import keras
 
@@ -238,6 +268,10 @@ def check_resetting_sum(resetting_sum_class: object) -> None:
             totals.append(total)
         return totals
 
+    advice = (
+        "Inside a compiled call a Python `if` cannot look at a tensor's value: choose between "
+        "the old total and zeros with keras.ops.where."
+    )
     batches = make_batches((2, 3, 1, 2, 4, 3, 2))  # batches of different sizes
     for period in (3, 2, 1):
         layer = _construct(name, layer_class, {"period": period})
@@ -245,42 +279,49 @@ def check_resetting_sum(resetting_sum_class: object) -> None:
             zip(batches, expected_totals(batches, period), strict=True)
         ):
             received = _call_layer(name, layer, batch)
-            expected = np.broadcast_to(total, batch.shape)
-            if received.shape != batch.shape or not np.allclose(received, expected):
+            if received.shape != batch.shape or not np.allclose(received, batch):
                 raise ExerciseFailed(
-                    f"{name}(period={period}): call {index + 1} (a batch of {len(batch)}) "
-                    f"should return {expected.tolist()}, received "
-                    f"{np.round(received, 3).tolist()}."
+                    f"{name}: call {index + 1} (a batch of {len(batch)}) must return its input "
+                    f"unchanged, received {np.round(received, 3).tolist()}. Return the "
+                    "per-sample result (here the input itself), and remember the total in "
+                    "the weight: never return the state."
                 )
             stored = _to_numpy(name, _state_variable(name, layer, "total", (2,)))
             if not np.allclose(stored, total):
                 raise ExerciseFailed(
-                    f"{name}(period={period}): after call {index + 1}, `total` holds "
-                    f"{np.round(stored, 3).tolist()} but the layer returned {total.tolist()}: "
-                    "keep the running total itself in the weight."
+                    f"{name}(period={period}): after call {index + 1} (a batch of "
+                    f"{len(batch)}) `total` should hold {total.tolist()}, received "
+                    f"{np.round(stored, 3).tolist()}."
                 )
     cases.passed("eager calls with periods 3, 2 and 1")
-    layer = _construct(name, layer_class, {"period": 2})
-    model = keras.Sequential([keras.Input(shape=(2,)), layer])
     even = make_batches((2,) * 7)
     try:
+        layer = _construct(name, layer_class, {"period": 3})
+        model = keras.Sequential([keras.Input(shape=(2,)), layer])
         received = _to_numpy(name, model.predict(np.concatenate(even), batch_size=2, verbose=0))
+        if keras.backend.backend() == "torch":  # predict ran eagerly: call it as if compiled
+            probe = _construct(name, layer_class, {"period": 3})
+            probe(keras.ops.ones((2, 2)))  # built, then called as a compiled step would
+            with _values_unreadable_in_python():
+                probe(keras.ops.ones((2, 2)))
+    except ExerciseFailed:
+        raise
     except Exception as error:  # a Python `if` on a symbolic tensor, NumPy in call, ...
+        lines = [line for line in str(error).splitlines() if line.strip()]
         raise ExerciseFailed(
-            f"{name}: predict() failed ({type(error).__name__}: {str(error)[:200]}). Inside a "
-            "compiled call a Python `if` cannot look at a tensor's value: choose between the "
-            "old total and zeros with keras.ops.where."
-        ) from error
-    expected = np.concatenate(
-        [np.broadcast_to(total, (2, 2)) for total in expected_totals(even, 2)]
-    )
-    if not np.allclose(received, expected):
+            f"{name}: building a model on keras.Input and running its predict() failed "
+            f"({type(error).__name__}: {(lines or [''])[0][:160]}). {advice}"
+        ) from None
+    stored = _to_numpy(name, _state_variable(name, layer, "total", (2,)))
+    expected = expected_totals(even, 3)[-1]
+    if not np.allclose(received, np.concatenate(even)) or not np.allclose(stored, expected):
         raise ExerciseFailed(
-            f"{name}(period=2): compiled predict() (batch size 2) returned "
-            f"{received.tolist()}, expected {expected.tolist()}. The reset must happen inside "
-            "the compiled step too."
+            f"{name}(period=3): after a compiled predict() on 7 batches of 2, `total` should "
+            f"hold {expected.tolist()} (the last batch alone), received "
+            f"{np.round(stored, 3).tolist()}, and the output must be the input. The reset "
+            "must happen inside the compiled step too."
         )
-    cases.passed("a compiled predict()")
+    cases.passed("a model on keras.Input and its compiled predict()")
     cases.report()
 
 
