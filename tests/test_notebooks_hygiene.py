@@ -52,8 +52,8 @@ STUDY_TIME = re.compile(
 )
 # The notebooks laid out as a learner's path (CONTRIBUTING.md, Teaching conventions): their
 # core fits LONGEST_CORE minutes, and has a figure and a predict-then-run question. Issue 30
-# brings 05-07 onto the same conventions; then this set is every notebook.
-LEARNER_PATH = ("00", "01", "02", "03", "04")
+# brings 06 and 07 onto the same conventions; then this set is every notebook.
+LEARNER_PATH = ("00", "01", "02", "03", "04", "05")
 LONGEST_CORE = 45
 LONGEST_SENTENCE = 40
 PREDICT = "**Predict, then run:**"
