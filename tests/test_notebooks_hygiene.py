@@ -408,29 +408,33 @@ def test_core_fits_the_study_budget(learner_path):
     )
 
 
+def core_sentences(core: list) -> list[tuple[int, str]]:
+    """The sentences of the core's running prose, each with its cell's index (header left out)."""
+    return [
+        (index, sentence)
+        for index, cell in enumerate(core[1:], start=1)
+        if cell.cell_type == "markdown"
+        for sentence in prose_sentences(cell.source)
+    ]
+
+
 def test_core_sentences_are_short(learner_path):
     path, _, core = learner_path
-    for index, cell in enumerate(core[1:], start=1):
-        if cell.cell_type != "markdown":
-            continue
-        for sentence in prose_sentences(cell.source):
-            assert len(sentence.split()) <= LONGEST_SENTENCE, (
-                f"{path.name}: cell {index} has a sentence of {len(sentence.split())} words "
-                f"(at most {LONGEST_SENTENCE} in the core): {sentence[:120]!r}"
-            )
+    for index, sentence in core_sentences(core):
+        assert len(sentence.split()) <= LONGEST_SENTENCE, (
+            f"{path.name}: cell {index} has a sentence of {len(sentence.split())} words "
+            f"(at most {LONGEST_SENTENCE} in the core): {sentence[:120]!r}"
+        )
 
 
 def test_core_running_text_has_no_source_paths_or_version_notes(learner_path):
     path, _, core = learner_path
-    for index, cell in enumerate(core[1:], start=1):
-        if cell.cell_type != "markdown":
-            continue
-        for sentence in prose_sentences(cell.source):
-            found = re.search(r"keras/src|Keras 3\.\d+", sentence)
-            assert not found, (
-                f"{path.name}: cell {index} says {found[0]!r} in the core's running text: put "
-                f"it in an 'Under the hood' note: {sentence[:100]!r}"
-            )
+    for index, sentence in core_sentences(core):
+        found = re.search(r"keras/src|Keras 3\.\d+", sentence)
+        assert not found, (
+            f"{path.name}: cell {index} says {found[0]!r} in the core's running text: put "
+            f"it in an 'Under the hood' note: {sentence[:100]!r}"
+        )
 
 
 def test_core_has_a_figure_with_alt_text_at_twice_the_resolution(learner_path):
