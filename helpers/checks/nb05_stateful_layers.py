@@ -75,8 +75,9 @@ def check_moving_average(moving_average_class: object) -> None:
     ``training=False`` or no ``training`` argument (``predict``, ``evaluate``, a plain call) it
     leaves ``average`` alone. Checked in eager calls against NumPy, with batches of different
     sizes and 3 or 4 features; inside ``fit`` / ``predict``, where state must be changed with
-    ``assign`` to survive compilation (and JAX's stateless training); and that gradients still
-    flow through the layer to the layers before it.
+    ``assign`` to survive compilation (and JAX's stateless training; on PyTorch, whose ``fit``
+    runs eagerly, a call with Python reads of tensor values switched off); and that gradients
+    still flow through the layer to the layers before it.
     """
 
     name = "ExponentialMovingAverage"
@@ -115,6 +116,7 @@ def check_moving_average(moving_average_class: object) -> None:
                 )
         cases.passed(f"eager calls with momentum={momentum} on {features} features")
 
+    _as_a_compiled_step_would(name, layer_class, {"momentum": 0.9}, 3, training=True)
     layer = _construct(name, layer_class, {"momentum": 0.9})
     model = _identity_model(layer, features=3)
     x = rng.normal(2.0, 1.0, size=(15, 3)).astype("float32")  # 3 batches of 5
@@ -155,13 +157,16 @@ def check_call_counter(call_counter_class: object) -> None:
 
     The layer returns its input unchanged and keeps a non-trainable scalar weight ``calls``
     that grows by one on every call with ``training=True`` (one per batch in ``fit``), not in
-    ``predict``. A model using it is saved to a ``.keras`` file and loaded back: the loaded
-    layer must still hold the count and go on counting from there.
+    ``predict``, without reading a tensor's value in Python (on PyTorch, whose ``fit`` runs
+    eagerly, checked in a call with such reads switched off). A model using it is saved to a
+    ``.keras`` file and loaded back: the loaded layer must still hold the count and go on
+    counting from there.
     """
 
     name = "CallCounter"
     layer_class = _require_subclass(name, call_counter_class)
     cases = _Cases(name)
+    _as_a_compiled_step_would(name, layer_class, {}, 2, training=True)
     layer = _construct(name, layer_class)
     model = _identity_model(layer, features=2)
     x = np.linspace(-1.0, 1.0, 24, dtype="float32").reshape(12, 2)
@@ -231,6 +236,32 @@ def _values_unreadable_in_python() -> Iterator[None]:
                 delattr(torch.Tensor, name)
             else:
                 setattr(torch.Tensor, name, method)
+
+
+def _as_a_compiled_step_would(
+    name: str, layer_class: type, arguments: dict[str, Any], features: int, **call: Any
+) -> None:
+    """On PyTorch, whose ``fit`` runs eagerly, call a fresh layer (built first) with Python
+    reads of tensor values switched off, as TensorFlow's and JAX's compiled ``fit`` refuse
+    them; elsewhere nothing (their ``fit`` refuses such reads itself)."""
+    import keras
+
+    if keras.backend.backend() != "torch":
+        return
+    probe = _construct(name, layer_class, arguments)
+    batch = keras.ops.ones((4, features))
+    probe(batch, **call)
+    try:
+        with _values_unreadable_in_python():
+            probe(batch, **call)
+    except Exception as error:
+        lines = [line for line in str(error).splitlines() if line.strip()]
+        raise ExerciseFailed(
+            f"{name}: a call as in a compiled training step failed ({type(error).__name__}: "
+            f"{(lines or [''])[0][:160]}): it reads a tensor's value in Python, which "
+            "TensorFlow's and JAX's fit cannot do. Inside call(), use keras.ops only and "
+            "change state with variable.assign(...)."
+        ) from None
 
 
 @exercise

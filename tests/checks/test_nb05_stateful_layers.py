@@ -10,6 +10,7 @@ all of them.
 from __future__ import annotations
 
 import keras
+import numpy as np
 import pytest
 
 from helpers import checks
@@ -31,6 +32,16 @@ class MovingAverageCorrect(keras.layers.Layer):
     def call(self, inputs, training=False):
         if training:
             batch_mean = keras.ops.mean(inputs, axis=0)
+            self.average.assign(self.momentum * self.average + (1 - self.momentum) * batch_mean)
+        return inputs
+
+
+class MovingAverageReadsInPython(MovingAverageCorrect):
+    """The batch mean computed in NumPy: fine eagerly, not in a compiled fit."""
+
+    def call(self, inputs, training=False):
+        if training:
+            batch_mean = np.mean(keras.ops.convert_to_numpy(inputs), axis=0)
             self.average.assign(self.momentum * self.average + (1 - self.momentum) * batch_mean)
         return inputs
 
@@ -137,6 +148,11 @@ def test_check_moving_average_passes_right_answers(answer, capsys):
         ),
         pytest.param(MovingAverageStopsGradient, r"blocks\ the\ gradient", id="stop-gradient"),
         pytest.param(
+            MovingAverageReadsInPython,
+            r"Inside\ call\(\),\ use\ keras\.ops\ only",
+            id="numpy-mean",
+        ),
+        pytest.param(
             MovingAverageTrainsByDefault,
             r"a\ call\ with\ no\ training\ argument\ changed\ the\ average",
             id="trains-by-default",
@@ -197,6 +213,16 @@ class CallCounterUnregistered(CallCounterCorrect):
 
 
 @keras.saving.register_keras_serializable(package="tests_checks_nb05")
+class CallCounterReadsInPython(CallCounterCorrect):
+    """Adds one to the count read back as a Python int: fine eagerly, not in a compiled fit."""
+
+    def call(self, inputs, training=False):
+        if training:
+            self.calls.assign(int(keras.ops.convert_to_numpy(self.calls)) + 1)
+        return inputs
+
+
+@keras.saving.register_keras_serializable(package="tests_checks_nb05")
 class CallCounterNotSaved(keras.layers.Layer):
     """Counts in a variable that is not tracked as a weight, so the file does not keep it."""
 
@@ -240,6 +266,11 @@ def test_check_call_counter_passes_right_answers(answer, capsys):
             id="counts-samples",
         ),
         pytest.param(CallCounterUnregistered, r"register_keras_serializable", id="unregistered"),
+        pytest.param(
+            CallCounterReadsInPython,
+            r"Inside\ call\(\),\ use\ keras\.ops\ only",
+            id="python-int",
+        ),
         pytest.param(
             CallCounterNotSaved, r"after\ save\ and\ load\ the\ counter\ reads\ 0", id="not-saved"
         ),
