@@ -56,6 +56,7 @@ __all__ = [
     "normalize",
     "notebook_sections",
     "offline_pythonpath",
+    "prose_sentences",
     "read_requirements",
     "run_python",
     "run_under_backend",
@@ -264,7 +265,7 @@ def _round5(minutes: float) -> int:
 
 
 def study_time(nb: dict) -> StudyTime:
-    """Estimated study time of a notebook (see CONTRIBUTING.md, *Study time*): prose at
+    """Estimated study time of a notebook (CONTRIBUTING.md, *Teaching conventions*): prose at
     :data:`WORDS_PER_MINUTE` (the header and the navigation cell left out), the lines of the
     code cells a learner sees at :data:`CODE_LINES_PER_MINUTE` (collapsed cells left out), and
     :data:`MINUTES_PER_EXERCISE` per exercise (per code cell tagged ``solution``). The core is
@@ -281,17 +282,17 @@ def study_time(nb: dict) -> StudyTime:
                 continue
             notes = " ".join(_DETAILS.findall(source))
             deep += len(notes.split()) / WORDS_PER_MINUTE
-            words = len(_DETAILS.sub(" ", source).split()) / WORDS_PER_MINUTE
+            minutes = len(_DETAILS.sub(" ", source).split()) / WORDS_PER_MINUTE
         elif "solution" in cell.get("metadata", {}).get("tags", []):
-            words = MINUTES_PER_EXERCISE
+            minutes = MINUTES_PER_EXERCISE
         elif is_hidden(cell):
             continue
         else:
-            words = code_lines(source) / CODE_LINES_PER_MINUTE
+            minutes = code_lines(source) / CODE_LINES_PER_MINUTE
         if in_deep:
-            deep += words
+            deep += minutes
         else:
-            core += words
+            core += minutes
     return StudyTime(max(5, _round5(core)), _round5(deep))
 
 

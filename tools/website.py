@@ -41,7 +41,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tools.project import BACKENDS, NOTEBOOKS, REPO, REPOSITORY, heading_anchor
+from tools.project import BACKENDS, NOTEBOOKS, REPO, REPOSITORY, heading_anchor, is_hidden
 
 __all__ = [
     "BACKEND_NAMES",
@@ -454,10 +454,7 @@ def rewrite_links(text: str, source: Path, page_of: dict[Path, str]) -> str:
 def is_folded(cell: dict) -> bool:
     """Whether a code cell's source is folded on its page: what JupyterLab shows collapsed
     (the setup, check and figure cells) and every solution."""
-    metadata = cell.get("metadata", {})
-    return bool(metadata.get("jupyter", {}).get("source_hidden")) or bool(
-        metadata.get("nbgrader", {}).get("solution")
-    )
+    return is_hidden(cell) or bool(cell.get("metadata", {}).get("nbgrader", {}).get("solution"))
 
 
 def prepare_notebook(nb: dict, path: Path, page_of: dict[Path, str]) -> dict:
