@@ -6,11 +6,15 @@ or what a fresh start costs, a notebook runs code in a new Python process instea
 printed. The processes run one after another, never side by side, so that a notebook's
 memory stays that of the kernel plus one process. The exception is :func:`run_workers`,
 which starts the ranks of one distributed process group side by side.
+
+:func:`run_script` runs a script file a notebook wrote (``%%writefile``) the way a learner
+would in a terminal, ``torchrun`` included, and prints that command line first.
 """
 
 from __future__ import annotations
 
 import os
+import shlex
 import socket
 import subprocess
 import sys
@@ -191,6 +195,108 @@ def run_workers(
             "stopped."
         )
     return [stdout for stdout, _ in texts]
+
+
+def run_script(
+    script: str | os.PathLike[str],
+    *,
+    backend: str | None,
+    env: Mapping[str, str] | None = None,
+    args: Sequence[str] = (),
+    nproc_per_node: int | None = None,
+    timeout: float = 300.0,
+    echo: bool = True,
+) -> str:
+    """Run the script file ``script`` as ``python script`` (or ``torchrun``) would; return
+    what it printed.
+
+    First prints the command a learner types in a terminal to do the same, for example
+    ``$ KERAS_BACKEND=jax python dp_jax.py``; then runs it with this Python's interpreter
+    (``sys.executable``), in the current folder, with this process' environment variables,
+    then ``env``, then ``KERAS_BACKEND=backend``. With ``nproc_per_node=n`` it starts the
+    script as ``torchrun --nproc_per_node=n script`` (``python -m torch.distributed.run``),
+    one process per rank, meeting on the loopback interface (``127.0.0.1``, a free port), and
+    returns what all ranks printed.
+
+    Args:
+        script: the path of a Python file (``str`` or path-like) that exists.
+        backend: ``"tensorflow"``, ``"jax"``, ``"torch"``, or ``None`` (unset).
+        env: extra environment variables (strings); they cannot set ``KERAS_BACKEND``.
+        args: command-line arguments for the script (strings).
+        nproc_per_node: ``None`` for a plain ``python`` run, or the number of ranks for
+            ``torchrun``, an int from 1 to 8.
+        timeout: seconds to wait before stopping it (> 0).
+        echo: print the command line first.
+
+    Returns:
+        Its standard output.
+
+    Raises:
+        TypeError: if ``script`` is not a path, or ``env`` / ``args`` hold anything but
+            strings.
+        FileNotFoundError: if ``script`` is not a file.
+        ValueError: as :func:`run_fresh`; or if ``nproc_per_node`` is not ``None`` or an int
+            from 1 to 8.
+        RuntimeError: if the script fails or runs out of time; the message quotes the last
+            lines of its error output.
+    """
+    if not isinstance(script, (str, os.PathLike)):
+        raise TypeError(f"`script` must be the path of a Python file. Received: script={script!r}")
+    path = os.fspath(script)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(
+            f"No script at {path!r} (from the folder {os.getcwd()!r}). Run the cell that "
+            "writes it (%%writefile) first."
+        )
+    if nproc_per_node is not None and (
+        isinstance(nproc_per_node, bool)
+        or not isinstance(nproc_per_node, int)
+        or not 1 <= nproc_per_node <= 8
+    ):
+        raise ValueError(
+            "`nproc_per_node` must be None (plain python) or an int from 1 to 8. "
+            f"Received: nproc_per_node={nproc_per_node!r}"
+        )
+    environment = _environment("", backend, env, args, timeout)
+    if nproc_per_node is None:
+        shown = ["python", path, *args]
+        command = [sys.executable, path, *args]
+    else:
+        shown = ["torchrun", f"--nproc_per_node={nproc_per_node}", path, *args]
+        command = [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--nnodes=1",
+            f"--nproc_per_node={nproc_per_node}",
+            "--master_addr=127.0.0.1",
+            f"--master_port={free_port()}",
+            path,
+            *args,
+        ]
+    if echo:
+        variables = {**({"KERAS_BACKEND": backend} if backend else {}), **dict(env or {})}
+        prefix = [f"{key}={shlex.quote(value)}" for key, value in variables.items()]
+        print("$", " ".join([*prefix, *(shlex.quote(part) for part in shown)]))
+    label = f"{' '.join(shown)} ({backend or 'keras.json'})"
+    try:
+        finished = subprocess.run(
+            command,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as error:
+        raise RuntimeError(f"`{label}` ran longer than {timeout} s and was stopped.") from error
+    if finished.returncode != 0:
+        tail = "\n".join(finished.stderr.strip().splitlines()[-ERROR_LINES:])
+        raise RuntimeError(
+            f"`{label}` failed (exit status {finished.returncode}). "
+            f"The end of its error output:\n{tail}"
+        )
+    return finished.stdout
 
 
 def free_port() -> int:

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from helpers.processes import run_fresh, run_workers
+from helpers.processes import run_fresh, run_script, run_workers
 
 
 @pytest.mark.parametrize(
@@ -136,3 +136,71 @@ def test_run_workers_reports_a_failed_rank_without_waiting_for_the_others():
 def test_run_workers_stops_ranks_that_run_too_long():
     with pytest.raises(RuntimeError, match=re.escape("ran longer than 0.5 s")):
         run_workers("import time; time.sleep(30)", world_size=2, backend="jax", timeout=0.5)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        pytest.param({"script": 3}, TypeError, "Received: script=3", id="not-a-path"),
+        pytest.param({"script": "missing.py"}, FileNotFoundError, "%%writefile", id="missing"),
+        pytest.param({"backend": "numpy"}, ValueError, "Received: backend='numpy'", id="backend"),
+        pytest.param({"nproc_per_node": 0}, ValueError, "nproc_per_node=0", id="nproc-zero"),
+        pytest.param({"nproc_per_node": True}, ValueError, "int from 1 to 8", id="nproc-bool"),
+        pytest.param({"env": {"KERAS_BACKEND": "jax"}}, ValueError, "backend=`", id="env"),
+        pytest.param({"args": "x"}, TypeError, "Received: args='x'", id="args-string"),
+        pytest.param({"timeout": -1}, ValueError, "Received: timeout=-1", id="timeout"),
+    ],
+)
+def test_run_script_rejects_invalid_input(kwargs, error, match, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "script.py").write_text("print(1)\n")
+    arguments = {"script": "script.py", "backend": "jax", **kwargs}
+    with pytest.raises(error, match=re.escape(match)):
+        run_script(**arguments)
+
+
+@pytest.mark.slow
+def test_run_script_prints_the_command_and_returns_the_output(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "show.py").write_text(
+        "import os, sys\nprint(os.environ['KERAS_BACKEND'], os.environ['EXTRA'], sys.argv[1:])\n"
+    )
+    printed = run_script("show.py", backend="jax", env={"EXTRA": "a b"}, args=["1"])
+    assert printed == "jax a b ['1']\n"
+    assert capsys.readouterr().out == "$ KERAS_BACKEND=jax EXTRA='a b' python show.py 1\n"
+
+
+@pytest.mark.slow
+def test_run_script_failure_quotes_the_error_output(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "fail.py").write_text("import sys\nsys.stderr.write('the reason')\nsys.exit(3)\n")
+    with pytest.raises(RuntimeError, match=r"exit status 3\)(.|\n)*the reason"):
+        run_script("fail.py", backend=None, echo=False)
+
+
+@pytest.mark.slow
+def test_run_script_stops_a_script_that_runs_too_long(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sleep.py").write_text("import time\ntime.sleep(30)\n")
+    with pytest.raises(RuntimeError, match="longer than 0.5 s"):
+        run_script("sleep.py", backend=None, timeout=0.5, echo=False)
+
+
+@pytest.mark.slow
+def test_run_script_with_torchrun_starts_ranks_that_meet_on_the_loopback(
+    tmp_path, monkeypatch, capsys
+):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "ranks.py").write_text(
+        "import os\n"
+        "import torch\n"
+        "import torch.distributed as dist\n\n"
+        'dist.init_process_group("gloo")\n'
+        "total = torch.tensor([dist.get_rank() + 1.0])\n"
+        "dist.all_reduce(total)\n"
+        "print(os.environ['MASTER_ADDR'], dist.get_rank(), dist.get_world_size(), total.item())\n"
+        "dist.destroy_process_group()\n"
+    )
+    printed = run_script("ranks.py", backend="torch", nproc_per_node=2, timeout=120)
+    assert sorted(printed.splitlines()) == ["127.0.0.1 0 2 3.0", "127.0.0.1 1 2 3.0"]
+    assert capsys.readouterr().out == "$ KERAS_BACKEND=torch torchrun --nproc_per_node=2 ranks.py\n"
