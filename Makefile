@@ -45,7 +45,7 @@ LINTED    := helpers tools tests notebooks benchmarks website conftest.py
 ROOT_FLAG  = $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .PHONY: lab test test-python test-ui test-notebooks nbval-tensorflow nbval-jax nbval-torch \
-        test-site site lint execute bench bench-suite newest student grade install install-lab install-test install-lint clean help pre-commit
+        test-backends test-site site lint execute bench bench-suite newest student grade install install-lab install-test install-lint clean help pre-commit
 
 help:
 	@echo "make lab      set up .venv if needed and open JupyterLab on notebooks/"
@@ -109,9 +109,20 @@ lint: install-lint
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/ruff format --check $(LINTED)
 
-# helpers unit tests, environment-file consistency, notebook hygiene, `make lab` smoke test.
+# helpers unit tests, environment-file consistency, notebook hygiene, `make lab` smoke test,
+# on TensorFlow; then test-backends.
 test-python: install-test
-	$(PYTEST) -n $(JOBS) --ignore=tests/ui --ignore=tests/site tests
+	KERAS_BACKEND=tensorflow $(PYTEST) -n $(JOBS) --ignore=tests/ui --ignore=tests/site tests
+	$(MAKE) --no-print-directory test-backends
+
+# The tests that run Keras in pytest's own process, so on one backend (the exercise checks,
+# helpers.portable through Keras' layer test harness, helpers.env), again on JAX and on
+# PyTorch. Their `slow` tests start a process per backend themselves: test-python ran them.
+BACKEND_TESTS := tests/checks tests/test_portable.py tests/test_portable_layer_harness.py \
+                 tests/test_env.py
+test-backends: install-test
+	KERAS_BACKEND=jax $(PYTEST) -n $(JOBS) -m "not slow" $(BACKEND_TESTS)
+	KERAS_BACKEND=torch $(PYTEST) -n $(JOBS) -m "not slow" $(BACKEND_TESTS)
 
 # Every notebook in a real JupyterLab in headless Chromium (Debian's `chromium` package; the
 # tests skip, saying so, without it): Run All from the menu, no errors, every figure shown,
@@ -186,16 +197,24 @@ student: install-lab
 	$(BIN)/python -m tools.student build/student --colab-ref $(STUDENT_REF)
 
 # Grade a submitted notebook: make grade SUBMISSION=path/to/notebook.ipynb [GRADE_BACKEND=jax].
-# Runs it in a fresh kernel, offline, with CELL_TIMEOUT seconds per cell; writes
-# build/grade/<name>.json and .md (passed / failed / not attempted per exercise); exit status 0
-# only when every exercise passed. GRADE_FLAGS, e.g. --no-namespace (see INSTRUCTORS.md).
+# Runs it in a fresh kernel in a sandbox (tools/sandbox.py: no network, nothing of this machine
+# but the Python environment and helpers/ visible, limits), CELL_TIMEOUT seconds per cell and
+# 6 times that for the whole submission; writes build/grade/<name>.<backend>.json and .md
+# (<name>.<notebook>.<backend> when the file is not named like the notebook). The grader exits 0
+# when every exercise passed, 1 when one did not, 2 when it could not grade; GNU make exits 2 for
+# any failing recipe, so the last line says which. GRADE_FLAGS, e.g. --notebook, --deadline
+# SECONDS, --no-sandbox (see INSTRUCTORS.md).
 SUBMISSION    ?=
 GRADE_BACKEND ?= tensorflow
 GRADE_FLAGS   ?=
 grade: install-test
 	@test -n "$(SUBMISSION)" || { echo "Say which notebook: make grade SUBMISSION=path/to/notebook.ipynb"; exit 2; }
-	$(BIN)/python -m tools.grade "$(SUBMISSION)" --backend $(GRADE_BACKEND) \
-	    --timeout $(CELL_TIMEOUT) --out build/grade $(GRADE_FLAGS)
+	@$(BIN)/python -m tools.grade "$(SUBMISSION)" --backend $(GRADE_BACKEND) \
+	    --timeout $(CELL_TIMEOUT) --out build/grade $(GRADE_FLAGS); status=$$?; \
+	case $$status in \
+	  1) echo "grade: exit status 1: graded, not every exercise passed" ;; \
+	  2) echo "grade: exit status 2: could not grade (above: why)" ;; \
+	esac; exit $$status
 
 # The notebooks on the newest releases of the libraries they teach, as a learner on Colab or a
 # fresh install meets them: keras, tensorflow, jax, jaxlib, torch and numpy unpinned (everything

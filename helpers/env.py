@@ -63,17 +63,49 @@ def devices() -> list[str]:
 
     ``keras.distribution.list_devices()`` does this on TensorFlow and JAX, but
     Keras 3.15 has no distribution support for PyTorch (that call raises
-    ``AttributeError`` there), so PyTorch is asked directly.
+    ``AttributeError`` there). On PyTorch this reports the device Keras picks
+    itself: the one ``KERAS_TORCH_DEVICE`` names, else Apple's ``mps``, else the
+    CUDA GPUs (as ``gpu:N``), else Intel's ``xpu``, else the CPU; inside
+    ``with keras.device(...)``, that device.
+
+    Raises:
+        ValueError: on PyTorch, if ``KERAS_TORCH_DEVICE`` names no PyTorch device.
     """
     import keras
 
     if keras.backend.backend() == "torch":
-        import torch
+        from keras.src.backend.torch.core import get_device
 
-        if torch.cuda.is_available():
-            return [f"gpu:{index}" for index in range(torch.cuda.device_count())]
-        return ["cpu:0"]
+        return _torch_devices(str(get_device()))
     return list(keras.distribution.list_devices())
+
+
+def _torch_devices(name: str) -> list[str]:
+    """The devices behind Keras' PyTorch device ``name`` (``"cuda"``, ``"mps"``, ``"xpu:1"``...).
+
+    A name without an index stands for every device of its type; CUDA devices are named
+    ``gpu:N``, as on the other backends.
+    """
+    import torch
+
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise ValueError(
+            f"Keras on PyTorch cannot compute on {name!r}: PyTorch has no such device. Set "
+            "KERAS_TORCH_DEVICE to e.g. 'cpu', 'cuda', 'cuda:1', 'mps' or 'xpu'. "
+            f"Received: KERAS_TORCH_DEVICE={name!r}"
+        ) from None
+    kind = "gpu" if device.type == "cuda" else device.type
+    if device.index is not None:
+        return [f"{kind}:{device.index}"]
+    if device.type == "cuda":
+        count = torch.cuda.device_count()
+    elif device.type == "xpu":
+        count = torch.xpu.device_count()
+    else:
+        count = 1  # the CPU, Apple's mps
+    return [f"{kind}:{index}" for index in range(max(count, 1))]
 
 
 def have(*packages: str) -> bool:

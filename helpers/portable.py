@@ -10,6 +10,9 @@ Every class is registered for serialization under the package ``"keras_under_the
 a ``.keras`` file that uses them loads in any process that has imported this module, on any
 backend, with ``safe_mode`` on and without ``custom_objects``.
 
+Every class passes Keras' own layer test harness, its training and mixed-precision checks
+included, on every backend (``tests/test_portable_layer_harness.py``).
+
 :func:`seed_weights` gives a model the same starting weights on every backend (Keras'
 initializers draw different numbers on TensorFlow, JAX and PyTorch from the same seed).
 """
@@ -61,6 +64,9 @@ class ElementwiseScale(keras.layers.Layer):
     def call(self, inputs: Any) -> Any:
         return inputs * self.scale
 
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+        return input_shape
+
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config["initializer"] = keras.initializers.serialize(self.initializer)
@@ -71,8 +77,9 @@ class ElementwiseScale(keras.layers.Layer):
 class ResidualBlock(keras.layers.Layer):
     """``projection(x) + scale(dense(x))``: a layer that owns three sublayers.
 
-    The sublayers are created in ``__init__`` and built in ``build()``, so that a loaded
-    model has every weight in place before the saved values are read into it.
+    The sublayers are created in ``__init__``, with the block's dtype policy (so that
+    ``dtype="mixed_float16"`` reaches them), and built in ``build()``, so that a loaded model
+    has every weight in place before the saved values are read into it.
 
     Args:
         units: width of the output (a positive integer).
@@ -84,9 +91,14 @@ class ResidualBlock(keras.layers.Layer):
         super().__init__(**kwargs)
         self.units = _check_units("units", units)
         self.activation = keras.activations.get(activation)
-        self.dense = keras.layers.Dense(self.units, activation=self.activation, name="dense")
-        self.projection = keras.layers.Dense(self.units, use_bias=False, name="projection")
-        self.scale = ElementwiseScale(name="scale")
+        policy = self.dtype_policy  # the sublayers compute in the block's dtype
+        self.dense = keras.layers.Dense(
+            self.units, activation=self.activation, name="dense", dtype=policy
+        )
+        self.projection = keras.layers.Dense(
+            self.units, use_bias=False, name="projection", dtype=policy
+        )
+        self.scale = ElementwiseScale(name="scale", dtype=policy)
 
     def build(self, input_shape: tuple[int | None, ...]) -> None:
         self.dense.build(input_shape)
@@ -225,9 +237,12 @@ class PortableClassifier(keras.Model):
                 f"`num_classes` must be at least 2. Received: num_classes={num_classes}"
             )
         self.hidden_units = _check_units("hidden_units", hidden_units)
-        self.flatten = keras.layers.Flatten()
-        self.block = ResidualBlock(self.hidden_units, name="block")
-        self.head = keras.layers.Dense(self.num_classes, activation="softmax", name="head")
+        policy = self.dtype_policy  # the sublayers compute in the model's dtype
+        self.flatten = keras.layers.Flatten(dtype=policy)
+        self.block = ResidualBlock(self.hidden_units, name="block", dtype=policy)
+        self.head = keras.layers.Dense(
+            self.num_classes, activation="softmax", name="head", dtype=policy
+        )
 
     def build(self, input_shape: tuple[int | None, ...]) -> None:
         flat_shape = self.flatten.compute_output_shape(input_shape)
@@ -236,6 +251,9 @@ class PortableClassifier(keras.Model):
 
     def call(self, inputs: Any) -> Any:
         return self.head(self.block(self.flatten(inputs)))
+
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+        return (input_shape[0], self.num_classes)
 
     def get_config(self) -> dict[str, Any]:
         return {

@@ -110,7 +110,56 @@ def test_devices_are_named_like_keras_device_expects():
     assert devices
     for device in devices:
         assert isinstance(device, str)
-        assert re.fullmatch(r"(cpu|gpu|tpu):\d+", device), device
+        assert re.fullmatch(r"(cpu|gpu|tpu|mps|xpu):\d+", device), device
+        with keras.device(device):
+            pass
+
+
+#: Tests of what `devices()` reports on PyTorch: the main run is on TensorFlow, `make
+#: test-backends` runs this file on PyTorch too.
+on_torch = pytest.mark.skipif(
+    keras.backend.backend() != "torch", reason="PyTorch only (make test-backends runs it)"
+)
+
+
+@on_torch
+@pytest.mark.parametrize(
+    ("keras_device", "counts", "expected"),
+    [
+        pytest.param("cpu", {}, ["cpu:0"], id="cpu"),
+        pytest.param("cuda", {"cuda": 2}, ["gpu:0", "gpu:1"], id="every-cuda-gpu"),
+        pytest.param("cuda:1", {"cuda": 2}, ["gpu:1"], id="one-cuda-gpu"),
+        pytest.param("mps", {"cuda": 1}, ["mps:0"], id="mps"),
+        pytest.param("xpu", {"xpu": 2}, ["xpu:0", "xpu:1"], id="xpu"),
+    ],
+)
+def test_devices_on_torch_reports_the_device_keras_picked(
+    monkeypatch, keras_device, counts, expected
+):
+    """Keras picks ``KERAS_TORCH_DEVICE``, else mps, CUDA, xpu, the CPU (``DEFAULT_DEVICE``)."""
+    import torch
+    from keras.src.backend.torch import core
+
+    monkeypatch.setattr(core, "DEFAULT_DEVICE", keras_device)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: counts.get("cuda", 0))
+    monkeypatch.setattr(torch.xpu, "device_count", lambda: counts.get("xpu", 0))
+    assert env.devices() == expected
+    assert env.has_gpu() == (keras_device.startswith("cuda"))
+
+
+@on_torch
+def test_devices_on_torch_follows_a_keras_device_scope():
+    with keras.device("cpu:0"):
+        assert env.devices() == ["cpu:0"]
+
+
+@on_torch
+def test_devices_on_torch_refuses_a_device_pytorch_does_not_know(monkeypatch):
+    from keras.src.backend.torch import core
+
+    monkeypatch.setattr(core, "DEFAULT_DEVICE", "banana")
+    with pytest.raises(ValueError, match=re.escape("Received: KERAS_TORCH_DEVICE='banana'")):
+        env.devices()
 
 
 def test_has_gpu_is_consistent_with_devices():

@@ -10,6 +10,9 @@ report it should.
 from __future__ import annotations
 
 import json
+import socket
+import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -151,7 +154,7 @@ EXERCISE = grade.Exercise(1, "mish", "check_mish", "answer", "check", "")
         ),
         (
             {"cells": [code_cell("", "answer"), code_cell("", "check")]},
-            ("failed", "the check did not run (DeadKernelError: Kernel died)", False),
+            ("not run", "the run never reached its check (DeadKernelError: Kernel died)", False),
         ),
     ],
     ids=[
@@ -203,12 +206,58 @@ def test_a_written_report_answers_for_one_exercise(tmp_path, capsys):
     ]
 
 
-def test_without_a_namespace_it_refuses_to_run(monkeypatch, capsys, tmp_path):
-    monkeypatch.delenv(grade.IN_NAMESPACE, raising=False)
-    monkeypatch.setattr(grade, "namespace_command", lambda: None)
+def test_without_a_sandbox_it_refuses_to_run(monkeypatch, capsys, tmp_path):
+    monkeypatch.setattr(grade.sandbox, "probe", lambda: "no user namespaces (a test)")
     assert grade.main([str(START_HERE), "--out", str(tmp_path)]) == 2
-    assert "--no-namespace" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "cannot start a sandbox" in err
+    assert "no user namespaces (a test)" in err
+    assert "--no-sandbox" in err
     assert not list(tmp_path.iterdir())
+
+
+def test_a_notebook_under_another_notebooks_name_is_refused(tmp_path):
+    """The full notebook 00 handed in as 02_custom_activations.ipynb is not graded as 00."""
+    renamed = tmp_path / "02_custom_activations.ipynb"
+    renamed.write_text(START_HERE.read_text(encoding="utf-8"), encoding="utf-8")
+    with pytest.raises(
+        grade.GradingError, match=r"named like 02_custom_activations.*pass --notebook"
+    ):
+        grade.grade(renamed, "tensorflow", 10, "-", use_sandbox=False)
+    grade.check_name(tmp_path / "alice.ipynb", START_HERE, NOTEBOOKS)  # any other name will do
+    grade.check_name(tmp_path / "00_start_here (1).ipynb", START_HERE, NOTEBOOKS)
+
+
+def test_each_backend_and_notebook_has_its_own_report(tmp_path):
+    results = [grade.Result(1, "mish", "check_mish", "passed", "4 cases")]
+    paths = [
+        grade.write_report(grade.Report(name, notebook, backend, "-", results), tmp_path)[0].name
+        for name, notebook, backend in [
+            ("02_custom_activations.ipynb", "02_custom_activations.ipynb", "tensorflow"),
+            ("02_custom_activations.ipynb", "02_custom_activations.ipynb", "jax"),
+            ("alice.ipynb", "02_custom_activations.ipynb", "jax"),
+        ]
+    ]
+    assert paths == [
+        "02_custom_activations.tensorflow.json",
+        "02_custom_activations.jax.json",
+        "alice.02_custom_activations.jax.json",
+    ]
+
+
+def test_cells_are_named_as_jupyterlab_numbers_them():
+    cell = code_cell("\n# the loop\nwhile True:\n    pass", "x")
+    assert grade.cell_name(7, cell) == "[7] `# the loop`"
+    assert grade.cell_name(None, code_cell("x = 1", "y")) == "[ ] `x = 1`"
+    notebook = {
+        "cells": [
+            {"cell_type": "markdown", "id": "m", "metadata": {}, "source": "# Title"},
+            code_cell("1 / 0", "crash") | {"execution_count": 3, "outputs": [raised("E", "v")]},
+        ]
+    }
+    assert grade.other_errors(notebook, []) == [
+        {"cell": 3, "line": "1 / 0", "id": "crash", "error": "E: v"}
+    ]
 
 
 # --- with kernels ------------------------------------------------------------------------
@@ -218,7 +267,8 @@ def run_grader(path: Path, out: Path, backend: str = "tensorflow") -> tuple[int,
     status = grade.main(
         [str(path), "--backend", backend, "--timeout", str(TIMEOUT), "--out", str(out)]
     )
-    return status, json.loads((out / f"{path.stem}.json").read_text())
+    (report,) = out.glob(f"{path.stem}.*{backend}.json")
+    return status, json.loads(report.read_text())
 
 
 @pytest.mark.slow
@@ -230,7 +280,7 @@ def test_the_full_notebook_passes_every_exercise_as_the_shipped_solution(path, t
     assert report["errors"] == []
     assert [e["status"] for e in report["exercises"]] == ["passed"] * report["total"]
     assert all(e["shipped_solution"] for e in report["exercises"])
-    assert report["isolation"] == "run in a network namespace with loopback only"
+    assert report["isolation"] == grade.SANDBOXED
 
 
 @pytest.mark.slow
@@ -303,8 +353,14 @@ def test_a_wrong_answer_and_a_crashing_cell_get_exactly_this_report(editions, tm
             "shipped_solution": False,
         },
     ]
-    assert report["errors"] == [
-        {"cell": 4, "id": "crash", "error": "ZeroDivisionError: division by zero"}
+    code_cells = [cell["id"] for cell in notebook["cells"] if cell["cell_type"] == "code"]
+    assert report["errors"] == [  # by its execution number, as JupyterLab shows it
+        {
+            "cell": code_cells.index("crash") + 1,
+            "line": "1 / 0",
+            "id": "crash",
+            "error": "ZeroDivisionError: division by zero",
+        }
     ]
     assert report["passed"] == 0
 
@@ -326,3 +382,138 @@ def test_an_answer_after_the_solution_is_what_gets_checked(tmp_path):
         ("passed", True),
         ("passed", True),
     ]
+
+
+# --- attacks from a kernel, in the sandbox (slow) -----------------------------------------
+# Tiny notebooks of plain Python (no Keras), so that each run is a kernel's start and a few
+# seconds. The direct attacks on the sandbox itself are in tests/test_sandbox.py.
+
+
+@pytest.fixture(scope="module")
+def can_sandbox() -> None:
+    why = grade.sandbox.probe()
+    if why is not None:
+        pytest.skip(f"this machine cannot start the grader's sandbox: {why}")
+
+
+def one_exercise(*before: str) -> dict:
+    """A notebook of the cells ``before``, then one exercise (notebook 00's third)."""
+    solution = code_cell("def dense_parameter_count(i, u, b):\n    return 0\n", "solution")
+    solution["metadata"] = {
+        "tags": ["solution"],
+        "nbgrader": {"solution": True, "grade_id": "nb00-dense_parameter_count"},
+    }
+    check = code_cell(
+        "import helpers\nhelpers.checks.check_dense_parameter_count(dense_parameter_count)", "check"
+    )
+    cells = [code_cell(source, f"c{n}") for n, source in enumerate(before, start=1)]
+    return {"cells": [*cells, solution, check], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+
+
+def grade_tiny(tmp_path: Path, notebook: dict, timeout: int, deadline: int | None = None):
+    path = tmp_path / "tiny.ipynb"
+    path.write_text(json.dumps(notebook))
+    return grade.grade(path, "tensorflow", timeout, "-", path, deadline=deadline)
+
+
+SWALLOWS_INTERRUPTS = """import time
+end = time.monotonic() + 60  # bounded: the grader kills it long before
+while time.monotonic() < end:
+    try:
+        time.sleep(0.05)
+    except KeyboardInterrupt:
+        pass"""
+
+
+@pytest.mark.slow
+def test_a_kernel_that_swallows_interrupts_is_killed_and_the_rest_is_not_run(can_sandbox, tmp_path):
+    started = time.monotonic()
+    report = grade_tiny(tmp_path, one_exercise("x = 1", SWALLOWS_INTERRUPTS), timeout=2)
+    assert time.monotonic() - started < 45
+    assert report.timeouts == [
+        {"cell": 2, "line": "import time", "limit": "the cell's", "seconds": 2, "killed": True}
+    ]
+    assert report.problem == (
+        "the kernel was killed: cell [2] `import time` ran past the cell's time limit (2 s) "
+        f"and ignored the interrupt for {grade.GRACE} s"
+    )
+    assert [(e.status, e.message) for e in report.exercises] == [
+        ("not run", f"the run never reached its check ({report.problem})")
+    ]
+    text = grade.markdown(report)
+    assert "| 1. `dense_parameter_count` | not run |" in text
+    assert "- cell [2] `import time`: past the cell's time limit (2 s), killed" in text
+
+
+@pytest.mark.slow
+def test_the_submission_has_a_deadline_too(can_sandbox, tmp_path):
+    sleeps = "import time\ntime.sleep(30)"  # interruptible
+    report = grade_tiny(tmp_path, one_exercise(sleeps, sleeps), timeout=20, deadline=3)
+    assert [(t["cell"], t["limit"], t["killed"]) for t in report.timeouts] == [
+        (1, "the submission's", False)
+    ]
+    assert report.problem.startswith("the submission's time limit was spent before")
+    assert report.exercises[0].status == "not run"
+
+
+#: What a process left behind runs: two seconds after, it rewrites a report.
+LATER = "import time; time.sleep(2); open({path!r}, 'w').write('3/3')"
+
+
+@pytest.mark.slow
+def test_attacks_from_the_kernel_are_refused_or_neutralised(can_sandbox, tmp_path, monkeypatch):
+    """What a submission tried in issue 31, each from a cell that prints what it got: the
+    grader's secret, the full notebook, another submission, a report to overwrite, a Unix
+    socket outside, a process left behind to rewrite a report after grading."""
+    monkeypatch.setenv("KUH_GRADER_TOKEN", "s3cret")
+    report = tmp_path / "out" / "alice.tensorflow.json"
+    report.parent.mkdir()
+    report.write_text('{"passed": 0}')
+    other = tmp_path / "bob.ipynb"
+    other.write_text("bob's answers")
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(tmp_path / "docker.sock"))
+    server.listen(1)
+    reference = NOTEBOOKS[2]
+    cells = [
+        "import os\nprint('secret', 's3cret' in str(os.environ))",
+        f"try:\n    print('full', len(open({str(reference)!r}).read()))\n"
+        "except OSError as error:\n    print('full', type(error).__name__)",
+        f"try:\n    print('other', open({str(other)!r}).read())\n"
+        "except OSError as error:\n    print('other', type(error).__name__)",
+        f"try:\n    open({str(reference)!r}, 'a').write('poison')\n    print('poison', 'done')\n"
+        "except OSError as error:\n    print('poison', type(error).__name__)",
+        "import socket\ns = socket.socket(socket.AF_UNIX)\n"
+        f"try:\n    s.connect({str(tmp_path / 'docker.sock')!r})\n"
+        "    print('socket', 'connected')\n"
+        "except OSError as error:\n    print('socket', type(error).__name__)",
+        "import subprocess, sys\n"
+        f"later = {LATER.format(path=str(report))!r}\n"
+        "subprocess.Popen([sys.executable, '-c', later], start_new_session=True)\nprint('left')",
+    ]
+    before = reference.read_bytes()
+    with tempfile.TemporaryDirectory(prefix="kuh-test-") as folder:
+        box = grade.sandbox_for(Path(folder), "tensorflow")
+        attacks = one_exercise(*cells)
+        attacks["cells"] = attacks["cells"][: len(cells)]  # no check: no Keras to import
+        run = grade.execute(attacks, "tensorflow", 30, Path(folder), box)
+    server.setblocking(False)
+    with pytest.raises(BlockingIOError):
+        server.accept()  # nobody came
+    server.close()
+    printed = [
+        "".join(output.get("text", output.get("evalue", ""))).strip()
+        for cell in run.notebook["cells"][: len(cells)]
+        for output in cell["outputs"]
+    ]
+    assert printed == [
+        "secret False",
+        "full FileNotFoundError",
+        "other FileNotFoundError",
+        "poison FileNotFoundError",
+        "socket FileNotFoundError",
+        "left",
+    ]
+    time.sleep(3)
+    assert report.read_text() == '{"passed": 0}'
+    assert reference.read_bytes() == before

@@ -6,6 +6,7 @@ The notebooks are discovered, never listed, so a new notebook is covered the day
 
 from __future__ import annotations
 
+import ast
 import html
 import json
 import os
@@ -50,10 +51,9 @@ STUDY_TIME = re.compile(
     r"(?:; deep dive about (\d+) min)?",
     re.MULTILINE,
 )
-# The notebooks laid out as a learner's path (CONTRIBUTING.md, Teaching conventions): their
-# core fits LONGEST_CORE minutes, and has a figure and a predict-then-run question. Issue 30
-# brings 06 and 07 onto the same conventions; then this set is every notebook.
-LEARNER_PATH = ("00", "01", "02", "03", "04", "05")
+# Every notebook is laid out as a learner's path (CONTRIBUTING.md, Teaching conventions): its
+# core fits LONGEST_CORE minutes, and has a figure and a predict-then-run question.
+LEARNER_PATH = tuple(path.name[:2] for path in NOTEBOOKS)
 LONGEST_CORE = 45
 LONGEST_SENTENCE = 40
 PREDICT = "**Predict, then run:**"
@@ -608,3 +608,43 @@ def test_prose_sentences_leave_out_notes_code_and_tables():
         "a list item",
         "another",
     ]
+
+
+def _python_source(source: str) -> str:
+    """A code cell's source with its IPython lines (magics, shell commands) as `pass`."""
+    lines = source.splitlines()
+    return "\n".join(
+        line[: len(line) - len(line.lstrip())] + "pass"
+        if line.lstrip().startswith(("%", "!"))
+        else line
+        for line in lines
+    )
+
+
+def test_code_for_other_processes_is_a_script_not_a_string(notebook):
+    """Code that runs in another process is a file the learner can open and run unchanged
+    (a `%%writefile` cell, run by `helpers.processes.run_script`), not Python in a string."""
+    path, nb = notebook
+    for index, cell in enumerate(code_cells(nb)):
+        if cell.source.startswith("%%"):
+            continue  # a cell magic's body (a script, a shell script) is not the kernel's Python
+        for helper in ("run_fresh(", "run_workers("):
+            assert helper not in cell.source, (
+                f"{path.name}, code cell {index}: `{helper[:-1]}` runs code from a string; write "
+                "the code with %%writefile and run the file with helpers.processes.run_script"
+            )
+        for node in ast.walk(ast.parse(_python_source(cell.source))):
+            if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+                continue
+            if node.value.count("\n") < 2:
+                continue
+            try:
+                program = ast.parse(node.value)
+            except SyntaxError:
+                continue  # prose or data, not a program
+            imports = [n for n in ast.walk(program) if isinstance(n, (ast.Import, ast.ImportFrom))]
+            assert not imports, (
+                f"{path.name}, code cell {index}: a string holds a Python program (line "
+                f"{node.lineno}); write it with %%writefile and run it with "
+                "helpers.processes.run_script"
+            )

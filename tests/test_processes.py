@@ -182,7 +182,7 @@ def test_run_script_failure_quotes_the_error_output(tmp_path, monkeypatch):
 def test_run_script_stops_a_script_that_runs_too_long(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "sleep.py").write_text("import time\ntime.sleep(30)\n")
-    with pytest.raises(RuntimeError, match="longer than 0.5 s"):
+    with pytest.raises(RuntimeError, match=r"longer than 0\.5 s"):
         run_script("sleep.py", backend=None, timeout=0.5, echo=False)
 
 

@@ -9,18 +9,26 @@
    check cell after it;
 2. puts back every check cell as the collection has it (a student may have edited or deleted
    one), so the checks that run are the real ones;
-3. runs the notebook top to bottom in a fresh kernel on the backend asked for, in a temporary
-   folder that is also its HOME, with a time limit per cell; a cell that fails does not stop
-   the run (``allow_errors``), a cell past the limit is interrupted, and a kernel that dies
-   leaves the cells after it unrun;
-4. without network: in a new network namespace (``unshare --net``, loopback only) when the
-   system allows one, and always with the Python guard of ``tests/offline``; without a
-   namespace it refuses to run unless ``--no-namespace`` says the guard alone will do;
-5. writes ``<out>/<name>.json`` and ``<out>/<name>.md``: per exercise ``passed``, ``failed``
-   (with the check's message) or ``not attempted``, and every other cell that raised.
+3. runs the notebook top to bottom in a fresh kernel on the backend asked for, with a time
+   limit per cell and one for the whole submission; a cell that fails does not stop the run
+   (``allow_errors``), a cell past its limit is interrupted, a kernel that ignores the
+   interrupt for ``GRACE`` seconds is killed, and the cells after a kernel that died are not run
+   (its exercises are reported "not run");
+4. in a sandbox of its own (``tools/sandbox.py``: user, PID, mount and network namespaces, only
+   a fresh temporary folder writable, the Python environment and ``helpers`` read-only, nothing
+   else of this machine visible, an allow-listed environment, rlimits), talking to the kernel
+   over Unix sockets in that folder. Where no sandbox can be started it refuses to run unless
+   ``--no-sandbox`` says to run the kernel as the grader's user with the Python network guard
+   of ``tests/offline`` only;
+5. writes ``<out>/<name>.<notebook>.<backend>.json`` and ``.md`` (``<name>.<backend>`` when the
+   file has the notebook's name), from this process, outside the sandbox: per exercise
+   ``passed``, ``failed`` (with the check's message), ``not attempted`` or ``not run``, every
+   other cell that raised and every cell that ran out of time, by execution number (``[7]``, as
+   JupyterLab shows it) and first line.
 
 Exit status: 0 when every exercise passed, 1 when one did not, 2 when the submission could not
-be graded at all (not a notebook, not one of the collection, no namespace).
+be graded at all (not a notebook, not one of the collection, a notebook of the collection under
+another one's name, no sandbox).
 
     python -m tools.grade --passed build/grade/NAME.json 2
 
@@ -30,8 +38,8 @@ so that a CI with a score per test (GitHub Classroom) can give each exercise its
 A check's result is read from the line it printed (``helpers.checks.read_result``) or the error
 it raised. The shipped solution of the full edition counts as passed, flagged
 ``shipped_solution`` (the full notebook passes; a student who hands it in is visible). The
-grader trusts the kernel: it is an aid for a course, not a defence against a student who sets
-out to fool it.
+verdicts are still read from what the kernel printed: code in the submission can forge them
+(INSTRUCTORS.md says what the sandbox does and does not defend against).
 """
 
 from __future__ import annotations
@@ -39,30 +47,47 @@ from __future__ import annotations
 import argparse
 import importlib.metadata
 import json
+import math
 import os
 import platform
-import shutil
-import subprocess
+import re
 import sys
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from time import monotonic
 from typing import Any, Literal
 
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_client.utils import ensure_async
+from nbclient import NotebookClient
+from nbclient.exceptions import DeadKernelError
+
 from helpers.checks import read_result
-from tools.harness import isolate
-from tools.project import BACKENDS, NOTEBOOKS, offline_pythonpath
+from tools import sandbox
+from tools.harness import ISOLATED_DIRS, isolate
+from tools.project import BACKENDS, NOTEBOOKS, OFFLINE_GUARD, REPO, offline_pythonpath
 from tools.student import CHECK_CALL, cell_source, is_solution
 
-Status = Literal["passed", "failed", "not attempted"]
-#: Set in the grader's own process once it runs inside its network namespace.
-IN_NAMESPACE = "KUH_GRADE_IN_NAMESPACE"
-NAMESPACE_HELP = (
-    "cannot start a network namespace (`unshare --net --map-root-user`), so the submission "
-    "could reach the network. On Ubuntu 24.04, allow one with `sudo sysctl -w "
-    "kernel.apparmor_restrict_unprivileged_userns=0`; or pass --no-namespace to rely on the "
-    "Python socket guard alone (code that starts other programs is not covered by it)."
+Status = Literal["passed", "failed", "not attempted", "not run"]
+#: Seconds a kernel has to stop a cell after the interrupt before it is killed.
+GRACE = 10
+#: The whole submission's time limit, in cell time limits (``--deadline`` sets it in seconds).
+DEADLINE_CELLS = 6
+SANDBOX_HELP = (
+    "cannot start a sandbox for the submission, so its code would run as you, see your files "
+    "and reach the network: {why}. Or pass --no-sandbox to run it anyway with the Python socket "
+    "guard alone (for your own notebooks: it does not stop code that sets out to get out)."
 )
+SANDBOXED = (
+    "run in a sandbox: namespaces (user, PID, mount, network: loopback only), only its temporary "
+    "folder writable, an allow-listed environment, limits on memory, processes, CPU time and "
+    "file size"
+)
+NO_SANDBOX = "run without a sandbox, with the Python socket guard only (--no-sandbox)"
+#: The variables the kernel gets (besides HOME, PATH and those of ``tools.harness.isolate``);
+#: nothing else of the grader's environment reaches it.
+PASSED_ON = ("LANG", "LC_ALL", "TZ")
 
 
 class GradingError(Exception):
@@ -105,6 +130,7 @@ class Report:
     errors: list[dict[str, Any]] = field(default_factory=list)
     problem: str | None = None
     versions: dict[str, str] = field(default_factory=dict)
+    timeouts: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def passed(self) -> int:
@@ -162,6 +188,18 @@ def identify(submission: dict[str, Any], notebooks: list[Path]) -> Path:
     return best
 
 
+def check_name(submission_path: Path, reference: Path, notebooks: list[Path]) -> None:
+    """GradingError if the file is named like one notebook of the collection (``NN_...``) but
+    its cells are those of another one: a notebook handed in under another one's name."""
+    number = re.match(r"(\d\d)_", submission_path.name)
+    named = [path for path in notebooks if number and path.name.startswith(number.group(0))]
+    if named and reference not in named:
+        raise GradingError(
+            f"{submission_path.name} is named like {named[0].name}, but its cells are those of "
+            f"{reference.name}: pass --notebook notebooks/NN_name.ipynb to grade it as one of them"
+        )
+
+
 def restore_checks(submission: dict[str, Any], exercises: list[Exercise]) -> dict[str, Any]:
     """A copy of ``submission`` whose check cells are the collection's, outputs cleared; a
     deleted check cell comes back after its solution cell (or at the end)."""
@@ -186,43 +224,197 @@ def restore_checks(submission: dict[str, Any], exercises: list[Exercise]) -> dic
     return notebook
 
 
+def first_line(cell: dict[str, Any] | None) -> str:
+    """A cell's first line that is not blank, shortened: how the report names a cell."""
+    lines = [line.strip() for line in cell_source(cell or {"source": ""}).splitlines()]
+    line = next((line for line in lines if line), "")
+    return line if len(line) <= 60 else line[:57] + "..."
+
+
+def cell_name(number: int | None, cell: dict[str, Any] | None) -> str:
+    """``[7] `first line``` : the execution number JupyterLab shows, and the first line."""
+    return f"[{number if number is not None else ' '}] `{first_line(cell)}`"
+
+
+class KernelKilled(DeadKernelError):
+    """The kernel ignored the interrupt after a time limit and was killed."""
+
+
+class OutOfTime(RuntimeError):
+    """The submission's time limit is spent: the cells after are not run."""
+
+
+class SandboxedKernelManager(AsyncKernelManager):
+    """A kernel in a :class:`tools.sandbox.Sandbox`, spoken to over Unix sockets in its
+    writable folder (a network namespace has no way back to this machine's loopback)."""
+
+    sandbox: sandbox.Sandbox | None = None
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if self.sandbox is not None:
+            runtime = Path(self.sandbox.work) / ".kernel"
+            runtime.mkdir(exist_ok=True)
+            self.transport = "ipc"
+            self.ip = str(runtime / "ipc")
+            self.connection_file = str(runtime / "connection.json")
+
+    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        command = super().format_kernel_cmd(extra_arguments)
+        return self.sandbox.command(command) if self.sandbox is not None else command
+
+    async def post_start_kernel(self, **kwargs: Any) -> None:
+        await AsyncKernelManager.post_start_kernel(self, **kwargs)
+        self.launcher = getattr(self.provisioner, "process", None)
+
+    def kill_everything(self) -> None:
+        """Kill the kernel, and in a sandbox every process in it."""
+        process = getattr(self, "launcher", None)
+        if process is not None and process.poll() is None:
+            sandbox.kill(process) if self.sandbox is not None else process.kill()
+
+
+class GradingClient(NotebookClient):
+    """nbclient's client with a deadline for the whole run, a kernel killed when it ignores an
+    interrupt, and a record of the cells that ran out of time or killed the kernel."""
+
+    def __init__(self, notebook: Any, cell_timeout: int, deadline: float, **kwargs: Any) -> None:
+        super().__init__(notebook, **kwargs)
+        self.cell_timeout = cell_timeout
+        self.deadline = deadline  # a time.monotonic() value
+        self.timeouts: list[dict[str, Any]] = []
+        self.running: tuple[int, dict[str, Any]] | None = None  # execution number, cell
+        self.timeout_func = self._timeout_of
+        self.on_cell_execute = self._starts
+        self.manager: SandboxedKernelManager | None = None
+
+    def create_kernel_manager(self) -> Any:
+        self.manager = super().create_kernel_manager()
+        return self.manager
+
+    def _timeout_of(self, cell: Any) -> int:
+        # Rounded up: a cell cut short by the submission's limit is cut at it, not before.
+        return max(1, min(self.cell_timeout, math.ceil(self.deadline - monotonic())))
+
+    def _starts(self, cell: Any, cell_index: int) -> None:
+        if monotonic() >= self.deadline:
+            raise OutOfTime(f"the submission's time limit was spent before {first_line(cell)}")
+        self.running = (self.code_cells_executed + 1, cell)
+
+    async def _async_handle_timeout(self, timeout: int, cell: Any = None) -> dict[str, Any] | None:
+        number = self.running[0] if self.running else None
+        whose = "the submission's" if self.deadline - monotonic() < 1 else "the cell's"
+        record = {"cell": number, "line": first_line(cell), "limit": whose, "seconds": timeout}
+        self.timeouts.append(record | {"killed": False})
+        await ensure_async(self.km.interrupt_kernel())
+        try:  # the execute reply: the interrupt stopped the cell
+            await ensure_async(self.kc.shell_channel.get_msg(timeout=GRACE))
+        except Exception:  # queue.Empty: the kernel ignores the interrupt
+            self.timeouts[-1]["killed"] = True
+            self.km.kill_everything()
+            raise KernelKilled(
+                f"the kernel was killed: cell {cell_name(number, cell)} ran past {whose} time "
+                f"limit ({timeout} s) and ignored the interrupt for {GRACE} s"
+            ) from None
+        return {
+            "content": {
+                "status": "error",
+                "ename": "CellTimeout",
+                "evalue": f"the cell ran longer than {whose} time limit ({timeout} s) and was "
+                "interrupted",
+                "traceback": [],
+            }
+        }
+
+
+@dataclass
+class Run:
+    """An executed notebook and what happened to the run."""
+
+    notebook: dict[str, Any]
+    problem: str | None = None
+    timeouts: list[dict[str, Any]] = field(default_factory=list)
+
+
+def kernel_environment(folder: Path, backend: str) -> dict[str, str]:
+    """The whole environment of the kernel: allow-listed, nothing else of the grader's."""
+    saved = dict(os.environ)
+    try:
+        isolate(folder / "home")  # sets os.environ: put back below
+        isolated = {name: os.environ[name] for name in [*ISOLATED_DIRS, "MPLBACKEND"]}
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return {
+        "PATH": os.pathsep.join(
+            [str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"]
+        ),
+        "HOME": str(folder / "home"),
+        "LANG": os.environ.get("LANG", "C.UTF-8"),
+        **{name: os.environ[name] for name in PASSED_ON if name in os.environ},
+        **isolated,
+        "KERAS_BACKEND": backend,
+        "PYTHONPATH": str(OFFLINE_GUARD),
+    }
+
+
+def sandbox_for(
+    folder: Path, backend: str, limits: sandbox.Limits | None = None
+) -> sandbox.Sandbox:
+    """The sandbox of one submission, in ``folder`` (a fresh temporary folder): it reads the
+    Python environment, ``helpers`` and the offline guard, and writes only ``folder/work``."""
+    box = sandbox.Sandbox.create(folder, read_only=[REPO / "helpers", OFFLINE_GUARD], limits=limits)
+    box.environment = kernel_environment(Path(box.work), backend)
+    return box
+
+
 def execute(
-    notebook: dict[str, Any], backend: str, timeout: int, folder: Path
-) -> tuple[dict[str, Any], str | None]:
-    """Run ``notebook`` in a fresh kernel in ``folder``; return it with its outputs and what
-    stopped the run early, if anything did."""
+    notebook: dict[str, Any],
+    backend: str,
+    timeout: int,
+    folder: Path,
+    box: sandbox.Sandbox | None = None,
+    deadline: int | None = None,
+) -> Run:
+    """Run ``notebook`` in a fresh kernel, in ``box`` if given, in ``folder`` otherwise; return
+    it with its outputs, what stopped the run early and the cells that ran out of time."""
     import nbformat
-    from nbclient import NotebookClient
-    from nbclient.exceptions import DeadKernelError
 
     node = nbformat.reads(json.dumps(notebook), as_version=4)
-    client = NotebookClient(
+    manager = type("Manager", (SandboxedKernelManager,), {"sandbox": box})
+    client = GradingClient(
         node,
-        timeout=timeout,
+        cell_timeout=timeout,
+        deadline=monotonic() + (deadline or timeout * DEADLINE_CELLS),
+        kernel_manager_class=manager,
         startup_timeout=120,
         allow_errors=True,
         interrupt_on_timeout=True,
-        error_on_timeout={
-            "ename": "CellTimeout",
-            "evalue": f"the cell ran longer than {timeout} s and was interrupted",
-            "traceback": [],
-        },
         record_timing=False,
         kernel_name="python3",
-        resources={"metadata": {"path": str(folder)}},
+        resources={"metadata": {"path": str(box.work if box else folder)}},
     )
-    environment = {
-        **os.environ,
-        "KERAS_BACKEND": backend,
-        "HOME": str(folder),
-        "PYTHONPATH": offline_pythonpath(),
-    }
+    if box is None:  # as before the sandbox: the grader's environment, with the guard
+        environment = {**os.environ, **kernel_environment(folder, backend)}
+        environment["PYTHONPATH"] = offline_pythonpath()
+    else:
+        environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}  # unshare's own
     problem = None
     try:
         client.execute(env=environment)
-    except (DeadKernelError, RuntimeError, TimeoutError) as error:  # died, or never started
+    except KernelKilled as error:
+        problem = str(error)
+    except OutOfTime as error:
+        problem = str(error)
+    except DeadKernelError:
+        number, cell = client.running or (None, None)
+        problem = f"the kernel died in cell {cell_name(number, cell)}"
+    except (RuntimeError, TimeoutError) as error:  # never started
         problem = f"{type(error).__name__}: {str(error).strip().splitlines()[0][:300]}"
-    return json.loads(json.dumps(node)), problem
+    finally:
+        if client.manager is not None:
+            client.manager.kill_everything()
+    return Run(json.loads(json.dumps(node)), problem, client.timeouts)
 
 
 def _outputs(cell: dict[str, Any]) -> tuple[list[str], list[tuple[str, str]]]:
@@ -247,6 +439,8 @@ def judge(
     """(status, message, shipped solution?) of one exercise, from its executed check cell and
     the cell with its answer."""
     check_cell = cells[exercise.check_id]
+    if check_cell.get("execution_count") is None and not check_cell.get("outputs"):
+        return "not run", f"the run never reached its check ({problem or 'not reached'})", False
     lines, errors = _outputs(check_cell)
     answer_errors = [
         error
@@ -266,8 +460,6 @@ def judge(
         return "not attempted", f"{exercise.name} is not defined", False
     if errors:
         return "failed", f"{errors[0][0]}: {errors[0][1]}", False
-    if check_cell.get("execution_count") is None:
-        return "failed", f"the check did not run ({problem or 'not reached'})", False
     return "failed", "the check printed no result", False
 
 
@@ -287,17 +479,24 @@ def classify(
 
 def other_errors(notebook: dict[str, Any], exercises: list[Exercise]) -> list[dict[str, Any]]:
     """Every cell that raised, but the check cells and the stubs left in solution cells: its
-    number (from 1), id and error."""
+    execution number (as JupyterLab shows it), first line, id and error."""
     checks = {exercise.check_id for exercise in exercises}
     solutions = {exercise.solution_id for exercise in exercises}
     found = []
-    for index, cell in enumerate(notebook["cells"], start=1):
+    for cell in notebook["cells"]:
         if cell.get("id") in checks:
             continue
         for name, value in _outputs(cell)[1]:
             if cell.get("id") in solutions and (name, value) == ("NotImplementedError", ""):
                 continue
-            found.append({"cell": index, "id": cell.get("id"), "error": f"{name}: {value}"})
+            found.append(
+                {
+                    "cell": cell.get("execution_count"),
+                    "line": first_line(cell),
+                    "id": cell.get("id"),
+                    "error": f"{name}: {value}",
+                }
+            )
     return found
 
 
@@ -315,17 +514,34 @@ def markdown(report: Report) -> str:
         detail = result.message.replace("|", "\\|").replace("\n", " ")
         out.append(f"| {result.number}. `{result.name}` | {result.status} | {detail} |")
     if report.problem:
-        out += ["", f"The run stopped early: {report.problem}"]
+        out += ["", f"The run stopped early: {report.problem}."]
+    if report.timeouts:
+        out += ["", "Cells that ran out of time:", ""]
+        out += [
+            f"- cell {cell_name(t['cell'], {'source': t['line']})}: past {t['limit']} time "
+            f"limit ({t['seconds']} s), " + ("killed" if t["killed"] else "interrupted")
+            for t in report.timeouts
+        ]
     if report.errors:
         out += ["", "Other cells that raised:", ""]
-        out += [f"- cell {error['cell']}: {error['error']}" for error in report.errors]
+        out += [
+            f"- cell {cell_name(error['cell'], {'source': error['line']})}: {error['error']}"
+            for error in report.errors
+        ]
     return "\n".join(out) + "\n"
 
 
+def report_name(submission: str, notebook: str, backend: str) -> str:
+    """``<file>.<notebook>.<backend>``, or ``<file>.<backend>`` when the file has the notebook's
+    name: one report per submission, notebook and backend."""
+    stem, reference = Path(submission).stem, Path(notebook).stem
+    return f"{stem}.{backend}" if stem == reference else f"{stem}.{reference}.{backend}"
+
+
 def write_report(report: Report, out: Path) -> tuple[Path, Path]:
-    """``<out>/<submission stem>.json`` and ``.md``."""
+    """``<out>/<report_name>.json`` and ``.md``."""
     out.mkdir(parents=True, exist_ok=True)
-    stem = Path(report.submission).stem
+    stem = report_name(report.submission, report.notebook, report.backend)
     data = asdict(report) | {"passed": report.passed, "total": len(report.exercises)}
     json_path, md_path = out / f"{stem}.json", out / f"{stem}.md"
     json_path.write_text(json.dumps(data, indent=1) + "\n")
@@ -339,21 +555,21 @@ def grade(
     timeout: int,
     isolation: str,
     reference: Path | None = None,
+    use_sandbox: bool = True,
+    deadline: int | None = None,
+    limits: sandbox.Limits | None = None,
 ) -> Report:
     """Grade one submission (see the module's docstring)."""
     submission = read_notebook(submission_path)
-    reference = reference or identify(submission, NOTEBOOKS)
+    if reference is None:
+        reference = identify(submission, NOTEBOOKS)
+        check_name(submission_path, reference, NOTEBOOKS)
     exercises = exercises_of(read_notebook(reference))
     notebook = restore_checks(submission, exercises)
-    saved = dict(os.environ)
-    try:
-        with tempfile.TemporaryDirectory(prefix="kuh-grade-") as temporary:
-            folder = Path(temporary)
-            isolate(folder / "home")  # sets os.environ: put back below
-            executed, problem = execute(notebook, backend, timeout, folder)
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    with tempfile.TemporaryDirectory(prefix="kuh-grade-") as temporary:
+        folder = Path(temporary).resolve()
+        box = sandbox_for(folder, backend, limits) if use_sandbox else None
+        run = execute(notebook, backend, timeout, folder, box, deadline)
     versions = {"python": platform.python_version()}
     for name in ("keras", backend):  # the backends' distributions have their names
         versions[name] = importlib.metadata.version(name)
@@ -362,10 +578,11 @@ def grade(
         notebook=reference.name,
         backend=backend,
         isolation=isolation,
-        exercises=classify(executed, exercises, problem),
-        errors=other_errors(executed, exercises),
-        problem=problem,
+        exercises=classify(run.notebook, exercises, run.problem),
+        errors=other_errors(run.notebook, exercises),
+        problem=run.problem,
         versions=versions,
+        timeouts=run.timeouts,
     )
 
 
@@ -382,30 +599,6 @@ def exercise_passed(report_path: Path, number: str) -> int:
     return 0 if found["status"] == "passed" else 1
 
 
-def bring_up_loopback() -> None:
-    """Switch on the loopback interface of this (new) network namespace."""
-    import fcntl
-    import socket
-    import struct
-
-    get_flags, set_flags, up = 0x8913, 0x8914, 0x1  # SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        request = struct.pack("16sh14s", b"lo", 0, b"")
-        flags = struct.unpack("16sh14s", fcntl.ioctl(probe, get_flags, request))[1]
-        fcntl.ioctl(probe, set_flags, struct.pack("16sh14s", b"lo", flags | up, b""))
-
-
-def namespace_command() -> list[str] | None:
-    """The command prefix that runs a program in a new network namespace, if this system
-    allows one (Linux with user namespaces); None otherwise."""
-    unshare = shutil.which("unshare")
-    if unshare is None:
-        return None
-    command = [unshare, "--net", "--map-root-user"]
-    probe = subprocess.run([*command, "true"], capture_output=True, check=False, timeout=30)
-    return command if probe.returncode == 0 else None
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m tools.grade", description=__doc__.split("\n\n")[0]
@@ -419,12 +612,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--backend", choices=BACKENDS, default="tensorflow")
     parser.add_argument("--timeout", type=int, default=120, help="seconds per cell")
+    parser.add_argument(
+        "--deadline",
+        type=int,
+        help=f"seconds for the whole submission (default: {DEADLINE_CELLS} times --timeout)",
+    )
     parser.add_argument("--out", type=Path, default=Path("build/grade"), help="report folder")
     parser.add_argument("--notebook", type=Path, help="the collection notebook it answers")
     parser.add_argument(
-        "--no-namespace",
+        "--no-sandbox",
         action="store_true",
-        help="run without a network namespace, with the Python socket guard only",
+        help="run the kernel as you, with the Python socket guard only (no sandbox)",
     )
     args = parser.parse_args(argv)
     if args.passed:
@@ -434,23 +632,27 @@ def main(argv: list[str] | None = None) -> int:
     if args.timeout < 1:
         parser.error(f"--timeout must be a positive number of seconds, not {args.timeout}")
 
-    if os.environ.get(IN_NAMESPACE):
-        bring_up_loopback()
-        isolation = "run in a network namespace with loopback only"
-    elif args.no_namespace:
-        isolation = "run with the Python socket guard only (--no-namespace)"
-    else:
-        prefix = namespace_command()
-        if prefix is None:
-            print(f"grade: {NAMESPACE_HELP}", file=sys.stderr)
-            return 2
-        command = [*prefix, sys.executable, "-m", "tools.grade", *(argv or sys.argv[1:])]
-        return subprocess.run(
-            command, env={**os.environ, IN_NAMESPACE: "1"}, check=False
-        ).returncode
+    if args.deadline is not None and args.deadline < 1:
+        parser.error(f"--deadline must be a positive number of seconds, not {args.deadline}")
 
+    if args.no_sandbox:
+        isolation = NO_SANDBOX
+    else:
+        why = sandbox.probe()
+        if why is not None:
+            print(f"grade: {SANDBOX_HELP.format(why=why)}", file=sys.stderr)
+            return 2
+        isolation = SANDBOXED
     try:
-        report = grade(args.submission, args.backend, args.timeout, isolation, args.notebook)
+        report = grade(
+            args.submission,
+            args.backend,
+            args.timeout,
+            isolation,
+            args.notebook,
+            use_sandbox=not args.no_sandbox,
+            deadline=args.deadline,
+        )
     except GradingError as error:
         print(f"grade: {error}", file=sys.stderr)
         return 2

@@ -6,6 +6,7 @@ Tested in ``tests/checks/test_nb05_stateful_layers.py``.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -238,6 +239,20 @@ def _values_unreadable_in_python() -> Iterator[None]:
                 setattr(torch.Tensor, name, method)
 
 
+def _cause(error: BaseException) -> str:
+    """``"TypeName: first line"`` of the error a learner's ``call()`` raised, up to 160
+    characters, without the lines Keras wraps it in ("Exception encountered when calling ...",
+    "Could not automatically infer ... Error encountered:"). When Keras' re-raise itself
+    breaks (JAX's tracer errors: ``'str' object has no attribute '_error_repr'``), the error
+    it was re-raising is named instead."""
+    while "_error_repr" in str(error) and error.__context__ is not None:
+        error = error.__context__
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(error)).split("Error encountered:")[-1]
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    lines = [line for line in lines if not line.startswith("Exception encountered")] or [""]
+    return f"{type(error).__name__}: {lines[0][:160]}"
+
+
 def _as_a_compiled_step_would(
     name: str, layer_class: type, arguments: dict[str, Any], features: int, **call: Any
 ) -> None:
@@ -255,12 +270,10 @@ def _as_a_compiled_step_would(
         with _values_unreadable_in_python():
             probe(batch, **call)
     except Exception as error:
-        lines = [line for line in str(error).splitlines() if line.strip()]
         raise ExerciseFailed(
-            f"{name}: a call as in a compiled training step failed ({type(error).__name__}: "
-            f"{(lines or [''])[0][:160]}): it reads a tensor's value in Python, which "
-            "TensorFlow's and JAX's fit cannot do. Inside call(), use keras.ops only and "
-            "change state with variable.assign(...)."
+            f"{name}: a call as in a compiled training step failed ({_cause(error)}): it "
+            "reads a tensor's value in Python, which TensorFlow's and JAX's fit cannot do. "
+            "Inside call(), use keras.ops only and change state with variable.assign(...)."
         ) from None
 
 
@@ -338,10 +351,9 @@ def check_resetting_sum(resetting_sum_class: object) -> None:
     except ExerciseFailed:
         raise
     except Exception as error:  # a Python `if` on a symbolic tensor, NumPy in call, ...
-        lines = [line for line in str(error).splitlines() if line.strip()]
         raise ExerciseFailed(
             f"{name}: building a model on keras.Input and running its predict() failed "
-            f"({type(error).__name__}: {(lines or [''])[0][:160]}). {advice}"
+            f"({_cause(error)}). {advice}"
         ) from None
     stored = _to_numpy(name, _state_variable(name, layer, "total", (2,)))
     expected = expected_totals(even, 3)[-1]

@@ -9,6 +9,8 @@ all of them.
 
 from __future__ import annotations
 
+import re
+
 import keras
 import numpy as np
 import pytest
@@ -438,6 +440,23 @@ def test_check_resetting_sum_refuses_wrong_answers(answer, match, capsys):
     PyTorch as well (Keras runs its predict eagerly, so the check calls the layer once more
     with Python reads of a tensor's value switched off)."""
     expect_refusal(checks.check_resetting_sum, answer, match, capsys)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pytest.param(ResettingSumPythonIf, id="python-if-convert_to_numpy"),
+        pytest.param(ResettingSumPythonIfOnTensor, id="python-if-on-a-tensor"),
+    ],
+)
+def test_check_resetting_sum_names_the_error_of_a_python_if(answer, capsys):
+    """The refusal quotes the learner's error, not Keras' wrapper line around it, nor (on JAX)
+    the ``'str' object has no attribute '_error_repr'`` that Keras' re-raise of it hits."""
+    message = expect_refusal(checks.check_resetting_sum, answer, r"keras\.ops\.where", capsys)
+    cause = message.split(" failed (", 1)[1]
+    assert re.match(r"\w+: (?!Exception encountered|Could not automatically)\S", cause), message
+    assert "_error_repr" not in message
+    assert "\x1b" not in message
 
 
 # --- FractionWithin ---------------------------------------------------------------------
