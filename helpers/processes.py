@@ -63,27 +63,8 @@ def run_fresh(
             lines of its error output.
     """
     environment = _environment(code, backend, env, args, timeout)
-    label = backend or "(keras.json)"
-    try:
-        finished = subprocess.run(
-            [sys.executable, "-c", code, *args],
-            env=environment,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as error:
-        raise RuntimeError(
-            f"The fresh {label} process ran longer than {timeout} s and was stopped."
-        ) from error
-    if finished.returncode != 0:
-        tail = "\n".join(finished.stderr.strip().splitlines()[-ERROR_LINES:])
-        raise RuntimeError(
-            f"The fresh {label} process failed (exit status {finished.returncode}). "
-            f"The end of its error output:\n{tail}"
-        )
-    return finished.stdout
+    label = f"The fresh {backend or '(keras.json)'} process"
+    return _run([sys.executable, "-c", code, *args], environment, label, timeout)
 
 
 #: The environment variables :func:`run_workers` sets for each rank, as ``torchrun`` does.
@@ -278,7 +259,13 @@ def run_script(
         variables = {**({"KERAS_BACKEND": backend} if backend else {}), **dict(env or {})}
         prefix = [f"{key}={shlex.quote(value)}" for key, value in variables.items()]
         print("$", " ".join([*prefix, *(shlex.quote(part) for part in shown)]))
-    label = f"{' '.join(shown)} ({backend or 'keras.json'})"
+    label = f"`{' '.join(shown)}` ({backend or 'keras.json'})"
+    return _run(command, environment, label, timeout)
+
+
+def _run(command: list[str], environment: dict[str, str], label: str, timeout: float) -> str:
+    """Run ``command``; return its standard output, or raise RuntimeError naming ``label``
+    (with the end of its error output) if it fails or runs longer than ``timeout`` seconds."""
     try:
         finished = subprocess.run(
             command,
@@ -289,11 +276,11 @@ def run_script(
             check=False,
         )
     except subprocess.TimeoutExpired as error:
-        raise RuntimeError(f"`{label}` ran longer than {timeout} s and was stopped.") from error
+        raise RuntimeError(f"{label} ran longer than {timeout} s and was stopped.") from error
     if finished.returncode != 0:
         tail = "\n".join(finished.stderr.strip().splitlines()[-ERROR_LINES:])
         raise RuntimeError(
-            f"`{label}` failed (exit status {finished.returncode}). "
+            f"{label} failed (exit status {finished.returncode}). "
             f"The end of its error output:\n{tail}"
         )
     return finished.stdout
