@@ -187,6 +187,7 @@ def run_script(
     nproc_per_node: int | None = None,
     timeout: float = 300.0,
     echo: bool = True,
+    placeholders: Mapping[str, str] | None = None,
 ) -> str:
     """Run the script file ``script`` as ``python script`` (or ``torchrun``) would; return
     what it printed.
@@ -208,6 +209,8 @@ def run_script(
             ``torchrun``, an int from 1 to 8.
         timeout: seconds to wait before stopping it (> 0).
         echo: print the command line first.
+        placeholders: names to print instead of values in that command line, e.g.
+            ``{"$WORK": str(work_folder)}`` prints a temporary folder as ``$WORK``.
 
     Returns:
         Its standard output.
@@ -239,6 +242,8 @@ def run_script(
             f"Received: nproc_per_node={nproc_per_node!r}"
         )
     environment = _environment("", backend, env, args, timeout)
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in (placeholders or {}).items()):
+        raise TypeError(f"`placeholders` must map strings to strings. Received: {placeholders!r}")
     if nproc_per_node is None:
         shown = ["python", path, *args]
         command = [sys.executable, path, *args]
@@ -258,7 +263,10 @@ def run_script(
     if echo:
         variables = {**({"KERAS_BACKEND": backend} if backend else {}), **dict(env or {})}
         prefix = [f"{key}={shlex.quote(value)}" for key, value in variables.items()]
-        print("$", " ".join([*prefix, *(shlex.quote(part) for part in shown)]))
+        line = " ".join([*prefix, *(shlex.quote(part) for part in shown)])
+        for name, value in (placeholders or {}).items():
+            line = line.replace(value, name)
+        print("$", line)
     label = f"`{' '.join(shown)}` ({backend or 'keras.json'})"
     return _run(command, environment, label, timeout)
 

@@ -149,6 +149,7 @@ def test_run_workers_stops_ranks_that_run_too_long():
         pytest.param({"env": {"KERAS_BACKEND": "jax"}}, ValueError, "backend=`", id="env"),
         pytest.param({"args": "x"}, TypeError, "Received: args='x'", id="args-string"),
         pytest.param({"timeout": -1}, ValueError, "Received: timeout=-1", id="timeout"),
+        pytest.param({"placeholders": {"$W": 1}}, TypeError, "map strings", id="placeholders"),
     ],
 )
 def test_run_script_rejects_invalid_input(kwargs, error, match, tmp_path, monkeypatch):
@@ -168,6 +169,10 @@ def test_run_script_prints_the_command_and_returns_the_output(tmp_path, monkeypa
     printed = run_script("show.py", backend="jax", env={"EXTRA": "a b"}, args=["1"])
     assert printed == "jax a b ['1']\n"
     assert capsys.readouterr().out == "$ KERAS_BACKEND=jax EXTRA='a b' python show.py 1\n"
+    run_script(
+        "show.py", backend="jax", env={"EXTRA": str(tmp_path)}, placeholders={"$T": str(tmp_path)}
+    )
+    assert capsys.readouterr().out == "$ KERAS_BACKEND=jax EXTRA=$T python show.py\n"
 
 
 @pytest.mark.slow
