@@ -2,9 +2,10 @@
 
 Without a kernel: how it finds the notebook and its exercises, restores the check cells and
 judges executed cells. With kernels (slow): the full notebooks pass (as the shipped solution),
-every student notebook runs top to bottom on every backend with each exercise not attempted and
-no other cell failing, and a submission with a wrong answer and a crashing cell gets exactly the
-report it should.
+every student notebook runs top to bottom with each exercise not attempted and no other cell
+failing, a submission with a wrong answer and a crashing cell gets exactly the report it should,
+attacks from the kernel on the sandbox fail, and verdicts forged in the kernel are not confirmed
+by the independent run (tools/recheck.py).
 """
 
 from __future__ import annotations
@@ -526,3 +527,95 @@ def test_attacks_from_the_kernel_are_refused_or_neutralised(can_sandbox, tmp_pat
     time.sleep(3)
     assert report.read_text() == '{"passed": 0}'
     assert reference.read_bytes() == before
+
+
+# --- forged verdicts: a pass counts only if an independent run confirms it (slow) ----------
+# A small notebook of notebook 00's three exercises: its solution and check cells as they are,
+# after one cell of imports. Each submission answers them with forgeries that made the grader
+# report "passed" before issue 31; now each is failed by the independent run, and a right
+# answer next to them still passes.
+
+IMPORTS = "import sys\nimport helpers\nimport keras\nimport numpy as np\nfrom keras import ops"
+
+
+def small_reference(tmp_path: Path) -> tuple[dict, Path]:
+    notebook = load(START_HERE)
+    cells = {cell["id"]: cell for cell in notebook["cells"]}
+    kept = [code_cell(IMPORTS, "imports")]
+    for exercise in grade.exercises_of(notebook):
+        kept += [cells[exercise.solution_id], cells[exercise.check_id]]
+    reference = {"cells": kept, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    path = tmp_path / "reference.ipynb"
+    path.write_text(json.dumps(reference))
+    return reference, path
+
+
+def submission(reference: dict, answers: list[str]) -> dict:
+    """``reference`` with each solution cell's source replaced by an answer."""
+    notebook = json.loads(json.dumps(reference))
+    solutions = [cell for cell in notebook["cells"] if student.is_solution(cell)]
+    for cell, answer in zip(solutions, answers, strict=True):
+        cell["source"] = answer
+    return notebook
+
+
+def grade_small(tmp_path: Path, answers: list[str]) -> list[tuple[str, str]]:
+    reference, reference_path = small_reference(tmp_path)
+    path = tmp_path / "forged.ipynb"
+    path.write_text(json.dumps(submission(reference, answers)))
+    report = grade.grade(path, "tensorflow", 120, "-", reference_path)
+    return [(result.status, result.message) for result in report.exercises]
+
+
+STUB = "def {name}(*arguments):\n    # YOUR CODE HERE\n    raise NotImplementedError()\n"
+NOT_CONFIRMED = grade.recheck.NOT_CONFIRMED
+
+
+@pytest.mark.slow
+def test_verdicts_forged_from_the_kernel_are_not_confirmed(can_sandbox, tmp_path):
+    answers = [
+        # 1. A wrong answer, and NumPy's comparison patched for the checks after it.
+        "def standardize(x):\n    return x\n\nnp.allclose = lambda *a, **k: True",
+        # 2. The stub, and the check replaced by one that prints a pass line.
+        STUB.format(name="noisy_copy")
+        + "helpers.checks.check_noisy_copy = lambda f: print('noisy_copy: passed (3 cases)')",
+        # 3. A wrong answer that prints the pass line, on stdout and on stderr.
+        "def dense_parameter_count(input_dim, units, use_bias):\n"
+        "    print('dense_parameter_count: passed (5 cases)')\n"
+        "    print('anything: passed (1 cases)', file=sys.stderr)\n"
+        "    return 0",
+    ]
+    verdicts = grade_small(tmp_path, answers)
+    wrong = "dense_parameter_count(3, 4, use_bias=True) returned 0, but a Dense layer like that"
+    assert [status for status, _ in verdicts] == ["failed"] * 3, verdicts
+    assert verdicts[0][1].startswith(f"{NOT_CONFIRMED}: standardize: ")
+    assert verdicts[1][1] == f"{NOT_CONFIRMED}: there it is still the stub"
+    assert verdicts[2][1].startswith(f"{NOT_CONFIRMED}: {wrong}")
+
+
+@pytest.mark.slow
+def test_an_exception_hook_and_a_peek_at_the_check_are_not_confirmed(can_sandbox, tmp_path):
+    mine = catalogued_function("nb00_start_here", "standardize_with_variance")
+    answers = [
+        # 1. A right answer of the learner's own: its verdict is unchanged.
+        "from keras import ops\n" + mine.replace("standardize_with_variance(", "standardize("),
+        # 2. A wrong answer (no noise), and an exception handler that prints a pass line for
+        # any error after: the check's refusal included.
+        "def noisy_copy(x, seed):\n    return x\n\n"
+        "get_ipython().set_custom_exc((Exception,), lambda *a, **k: "
+        "print('noisy_copy: passed (3 cases)'))",
+        # 3. An answer that reads the value the check expects from the check's own frame.
+        "def dense_parameter_count(input_dim, units, use_bias):\n"
+        "    return sys._getframe(1).f_locals['expected']",
+    ]
+    verdicts = grade_small(tmp_path, answers)
+    assert verdicts[1][0] == "failed"
+    assert verdicts[1][1].startswith(f"{NOT_CONFIRMED}: noisy_copy: ")
+    assert verdicts[::2] == [
+        ("passed", "3 cases"),
+        (
+            "failed",
+            f"{NOT_CONFIRMED}: it uses _getframe, f_locals, which an answer has no reason to "
+            "use: it reads or changes the code that checks it",
+        ),
+    ]

@@ -20,7 +20,10 @@
    over Unix sockets in that folder. Where no sandbox can be started it refuses to run unless
    ``--no-sandbox`` says to run the kernel as the grader's user with the Python network guard
    of ``tests/offline`` only;
-5. writes ``<out>/<name>.<notebook>.<backend>.json`` and ``.md`` (``<name>.<backend>`` when the
+5. confirms each exercise the kernel reports passed by an independent run, in a sandbox of its
+   own, of the answer's definition alone, on new inputs (``tools/recheck.py``): a pass that
+   run does not confirm is failed;
+6. writes ``<out>/<name>.<notebook>.<backend>.json`` and ``.md`` (``<name>.<backend>`` when the
    file has the notebook's name), from this process, outside the sandbox: per exercise
    ``passed``, ``failed`` (with the check's message), ``not attempted`` or ``not run``, every
    other cell that raised and every cell that ran out of time, by execution number (``[7]``, as
@@ -35,11 +38,12 @@ another one's name, no sandbox).
 reads a report back: exit status 0 when exercise 2 passed, 1 otherwise (one line says which),
 so that a CI with a score per test (GitHub Classroom) can give each exercise its points.
 
-A check's result is read from the line it printed (``helpers.checks.read_result``) or the error
-it raised. The shipped solution of the full edition counts as passed, flagged
-``shipped_solution`` (the full notebook passes; a student who hands it in is visible). The
-verdicts are still read from what the kernel printed: code in the submission can forge them
-(INSTRUCTORS.md says what the sandbox does and does not defend against).
+In the kernel, a check's result is read from the line it printed
+(``helpers.checks.read_result``) or the error it raised; a pass counts only once the
+independent run confirms it, so nothing the kernel prints can mark an exercise passed. The
+shipped solution of the full edition counts as passed, flagged ``shipped_solution`` (the full
+notebook passes; a student who hands it in is visible). INSTRUCTORS.md says what the sandbox
+and the independent run do and do not defend against.
 """
 
 from __future__ import annotations
@@ -64,7 +68,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
 from helpers.checks import read_result
-from tools import sandbox
+from tools import recheck, sandbox
 from tools.harness import ISOLATED_DIRS, isolate
 from tools.project import BACKENDS, NOTEBOOKS, OFFLINE_GUARD, REPO, offline_pythonpath
 from tools.student import CHECK_CALL, cell_source, is_solution
@@ -578,12 +582,63 @@ def grade(
         notebook=reference.name,
         backend=backend,
         isolation=isolation,
-        exercises=classify(run.notebook, exercises, run.problem),
+        exercises=confirm_passes(
+            notebook,
+            reference,
+            exercises,
+            classify(run.notebook, exercises, run.problem),
+            backend,
+            timeout,
+            use_sandbox,
+            limits,
+        ),
         errors=other_errors(run.notebook, exercises),
         problem=run.problem,
         versions=versions,
         timeouts=run.timeouts,
     )
+
+
+def confirm_passes(
+    notebook: dict[str, Any],
+    reference: Path,
+    exercises: list[Exercise],
+    results: list[Result],
+    backend: str,
+    timeout: int,
+    use_sandbox: bool = True,
+    limits: sandbox.Limits | None = None,
+) -> list[Result]:
+    """``results`` with each pass confirmed, or not, by an independent run of the answer and
+    of the notebook's solution, side by side, each in a sandbox of its own
+    (``tools/recheck.py``)."""
+    passed = [e for e, r in zip(exercises, results, strict=True) if r.status == "passed"]
+    if not passed:
+        return results
+    secret = recheck.new_secret()
+    jobs = [
+        recheck.job_for(notebook, passed, secret),
+        recheck.job_for(read_notebook(reference), passed, secret),
+    ]
+
+    def make_box(folder: Path) -> tuple[dict[str, str], sandbox.Sandbox | None]:
+        if use_sandbox:
+            return {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}, sandbox_for(
+                folder, backend, limits
+            )
+        environment = {**os.environ, **kernel_environment(folder, backend)}
+        return environment | {"PYTHONPATH": offline_pythonpath()}, None
+
+    runs = recheck.run_jobs(jobs, make_box, timeout=timeout * (1 + len(passed)))
+
+    def by_name(run: list[dict[str, Any]] | str) -> dict[str, Any]:
+        if isinstance(run, str):
+            return {exercise.name: run for exercise in passed}
+        return {exercise.name: found for exercise, found in zip(passed, run, strict=True)}
+
+    answers, solution = map(by_name, runs)
+    flagged = {item["name"]: recheck.forbidden(item["statements"]) for item in jobs[0]["exercises"]}
+    return recheck.confirm(results, answers, solution, flagged)
 
 
 def exercise_passed(report_path: Path, number: str) -> int:

@@ -38,6 +38,9 @@ STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
 #: Whether the answer being checked now is the shipped solution (set by :func:`exercise`).
 _SHIPPED: contextvars.ContextVar[bool] = contextvars.ContextVar("shipped", default=False)
 _Check = TypeVar("_Check", bound=Callable[..., None])
+#: Set only in the grader's independent run (:mod:`helpers.checks._recheck`): ``secret``, mixed
+#: into every check's random inputs, and ``outcomes``, where the checks record what they found.
+_JUDGING: dict[str, Any] | None = None
 Result = Literal["passed", "shipped solution", "not written"]
 _RESULT = re.compile(
     r"^(?P<name>\w+): (?:passed \((?P<passed>\d+) cases\)$"
@@ -102,6 +105,20 @@ def read_result(line: str) -> tuple[str, Result, int | None] | None:
     if match["shipped"]:
         return match["name"], "shipped solution", int(match["shipped"])
     return match["name"], "not written", None
+
+
+def _input_rng(seed: int) -> np.random.Generator:
+    """The random generator of a check's inputs, seeded with ``seed``; in the grader's
+    independent run, with its secret as well: inputs the learner has never seen."""
+    if _JUDGING is None:
+        return np.random.default_rng(seed)
+    return np.random.default_rng([seed, _JUDGING["secret"]])
+
+
+def _record(name: str, result: Result, cases: int | None = None) -> None:
+    """In the grader's independent run, record a check's result (nothing otherwise)."""
+    if _JUDGING is not None:
+        _JUDGING["outcomes"].append({"name": name, "result": result, "cases": cases})
 
 
 def _functions_of(answer: object) -> list[Any]:
@@ -170,7 +187,9 @@ def exercise(check: _Check) -> _Check:
         except Exception as error:  # whatever the stub's NotImplementedError was wrapped in
             if not _is_unwritten(error, answer):
                 raise
-            print(unwritten_line(getattr(answer, "__name__", "answer")))
+            name = getattr(answer, "__name__", "answer")
+            _record(str(name), "not written")
+            print(unwritten_line(name))
         finally:
             _SHIPPED.reset(token)
 
@@ -205,8 +224,9 @@ class _Cases:
         """
         if not self.descriptions:
             raise RuntimeError(f"{self.name}: the check ended without passing a single case")
-        line = shipped_line if _SHIPPED.get() else pass_line
-        print(line(self.name, len(self)))
+        shipped = _SHIPPED.get()
+        _record(self.name, "shipped solution" if shipped else "passed", len(self))
+        print((shipped_line if shipped else pass_line)(self.name, len(self)))
 
 
 def _require_callable(name: str, answer: object) -> Callable[..., Any]:

@@ -11,6 +11,7 @@ from helpers.checks._base import (
     ExerciseFailed,
     _Cases,
     _check_shape,
+    _input_rng,
     _require_callable,
     _to_numpy,
     exercise,
@@ -30,7 +31,7 @@ def check_standardize(standardize: object) -> None:
     name = "standardize"
     function = _require_callable(name, standardize)
     cases = _Cases(name)
-    rng = np.random.default_rng(0)
+    rng = _input_rng(0)
     inputs = [
         rng.normal(5.0, 2.0, size=(5, 3)),
         rng.normal(-1.0, 0.1, size=(8, 1)),
@@ -109,6 +110,9 @@ def check_noisy_copy(noisy_copy: object) -> None:
     cases.report()
 
 
+_NUMPY_INTEGERS = frozenset(np.dtype(code).type for code in np.typecodes["AllInteger"])
+
+
 @exercise
 def check_dense_parameter_count(dense_parameter_count: object) -> None:
     """Exercise 00.3: ``dense_parameter_count(input_dim, units, use_bias)`` without Keras.
@@ -132,11 +136,14 @@ def check_dense_parameter_count(dense_parameter_count: object) -> None:
         layer.build((None, input_dim))
         expected = layer.count_params()
         received = function(input_dim, units, use_bias)
-        if isinstance(received, bool) or not isinstance(received, (int, np.integer)):
+        # Python's int or one of NumPy's integer types, not a subclass (which could compare
+        # equal to anything): then compared as a plain int.
+        if type(received) is not int and type(received) not in _NUMPY_INTEGERS:
             raise ExerciseFailed(
                 f"{name}: must return an integer. "
                 f"Received: {received!r} of type {type(received).__name__}"
             )
+        received = int(received)
         if received != expected:
             raise ExerciseFailed(
                 f"{name}({input_dim}, {units}, use_bias={use_bias}) returned {received}, "

@@ -12,6 +12,7 @@ from helpers.checks._base import (
     _Cases,
     _check_shape,
     _construct,
+    _input_rng,
     _require_callable,
     _require_gradient_flow,
     _require_subclass,
@@ -39,7 +40,7 @@ def check_clipped_binary_crossentropy(clipped_binary_crossentropy: object) -> No
     function = _require_callable(name, clipped_binary_crossentropy)
     cases = _Cases(name)
     epsilon = np.float32(keras.backend.epsilon())
-    rng = np.random.default_rng(1)
+    rng = _input_rng(1)
     for description, y_true, y_pred in [
         (
             "predictions strictly between 0 and 1",
@@ -116,7 +117,7 @@ def check_log_sum_exp(log_sum_exp: object) -> None:
     name = "log_sum_exp"
     function = _require_callable(name, log_sum_exp)
     cases = _Cases(name)
-    rng = np.random.default_rng(2)
+    rng = _input_rng(2)
     for description, x, axis in [
         ("small values", rng.normal(size=(3, 4)), -1),
         ("values around +1000", 1000.0 + rng.normal(size=(2, 5)), 1),

@@ -11,6 +11,7 @@ from helpers.checks._base import (
     ExerciseFailed,
     _Cases,
     _check_shape,
+    _input_rng,
     _require_callable,
     _to_numpy,
     exercise,
@@ -32,7 +33,7 @@ def check_scale_gradient(scale_gradient: object) -> None:
     name = "scale_gradient"
     function = _require_callable(name, scale_gradient)
     cases = _Cases(name)
-    rng = np.random.default_rng(3)
+    rng = _input_rng(3)
     x = rng.normal(size=(2, 3)).astype("float32")
     upstream = rng.uniform(0.5, 2.0, size=(2, 3)).astype("float32")
     upstream_tensor = keras.ops.convert_to_tensor(upstream)
@@ -127,7 +128,7 @@ def check_kernel_gradient_norms(kernel_gradient_norms: object) -> None:
     name = "kernel_gradient_norms"
     function = _require_callable(name, kernel_gradient_norms)
     cases = _Cases(name)
-    rng = np.random.default_rng(5)
+    rng = _input_rng(5)
     x = rng.normal(size=(16, 4)).astype("float32")
     y = rng.normal(size=(16, 1)).astype("float32")
     for activation, depth in [("sigmoid", 5), ("relu", 2)]:

@@ -18,6 +18,7 @@ from helpers.checks._base import (
     _construct,
     _fit_quietly,
     _identity_model,
+    _input_rng,
     _reload,
     _require_gradient_flow,
     _require_reloaded_class,
@@ -84,7 +85,7 @@ def check_moving_average(moving_average_class: object) -> None:
     name = "ExponentialMovingAverage"
     layer_class = _require_subclass(name, moving_average_class)
     cases = _Cases(name)
-    rng = np.random.default_rng(4)
+    rng = _input_rng(4)
     for momentum, features in ((0.9, 3), (0.5, 4)):
         layer = _construct(name, layer_class, {"momentum": momentum})
         expected = np.zeros(features)

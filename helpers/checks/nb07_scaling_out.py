@@ -9,7 +9,14 @@ from typing import Any
 
 import numpy as np
 
-from helpers.checks._base import ExerciseFailed, _Cases, _require_callable, _to_numpy, exercise
+from helpers.checks._base import (
+    ExerciseFailed,
+    _Cases,
+    _input_rng,
+    _require_callable,
+    _to_numpy,
+    exercise,
+)
 
 # --- pad_to_multiple -----------------------------------------------------------------------
 
@@ -25,7 +32,7 @@ def check_pad_to_multiple(pad_to_multiple: object) -> None:
     name = "pad_to_multiple"
     function = _require_callable(name, pad_to_multiple)
     cases = _Cases(name)
-    rng = np.random.default_rng(7)
+    rng = _input_rng(7)
     for rows, multiple, shape in [
         (7, 4, (8,)),
         (8, 4, (8,)),
@@ -145,7 +152,7 @@ def check_averaged_gradient(averaged_gradient: object) -> None:
     name = "averaged_gradient"
     function = _require_callable(name, averaged_gradient)
     cases = _Cases(name)
-    rng = np.random.default_rng(11)
+    rng = _input_rng(11)
     for description, sizes in [
         ("4 devices, 8 rows each", [8, 8, 8, 8]),
         ("2 devices, 8 rows each", [8, 8]),

@@ -238,6 +238,20 @@ def dense_parameter_count_bool(input_dim, units, use_bias):
     return True
 
 
+class _EqualToAnything(int):
+    def __eq__(self, other):
+        return True
+
+    def __ne__(self, other):
+        return False
+
+    __hash__ = int.__hash__
+
+
+def dense_parameter_count_equal_to_anything(input_dim, units, use_bias):
+    return _EqualToAnything(0)
+
+
 @pytest.mark.parametrize(
     "answer",
     [
@@ -276,6 +290,11 @@ def test_check_dense_parameter_count_passes_right_answers(answer, capsys):
             dense_parameter_count_bool,
             r"must return an integer\. Received: True of type bool",
             id="bool",
+        ),
+        pytest.param(
+            dense_parameter_count_equal_to_anything,
+            r"must return an integer\. Received: 0 of type _EqualToAnything",
+            id="forged-int",
         ),
     ],
 )
