@@ -58,6 +58,7 @@ help:
 	@echo "make pre-commit  install the git hooks (ruff, ruff format, file checks) for contributors"
 	@echo "make student  the student edition (solutions stubbed) in build/student/"
 	@echo "make grade SUBMISSION=nb.ipynb  grade a submitted notebook (report in build/grade/)"
+	@echo "make grade SUBMISSIONS=dir/     grade a class, JOBS at a time (gradebook in build/grade/batch/)"
 	@echo "make newest   every notebook on the newest keras, tensorflow, jax, torch and numpy"
 	@echo "make clean    remove .venv and .venv-newest"
 
@@ -204,13 +205,23 @@ student: install-lab
 # when every exercise passed, 1 when one did not, 2 when it could not grade; GNU make exits 2 for
 # any failing recipe, so the last line says which. GRADE_FLAGS, e.g. --notebook, --deadline
 # SECONDS, --no-sandbox (see INSTRUCTORS.md).
+# A class: make grade SUBMISSIONS=folder/ [JOBS=2] [SHARD=1/4] grades every notebook in the folder,
+# JOBS at a time, into build/grade/batch (empty it first): a report per student and a gradebook
+# CSV per notebook (tools/batch.py; GRADE_FLAGS: --notebook, --deadline).
 SUBMISSION    ?=
+SUBMISSIONS   ?=
+SHARD         ?=
 GRADE_BACKEND ?= tensorflow
 GRADE_FLAGS   ?=
 grade: install-test
-	@test -n "$(SUBMISSION)" || { echo "Say which notebook: make grade SUBMISSION=path/to/notebook.ipynb"; exit 2; }
-	@$(BIN)/python -m tools.grade "$(SUBMISSION)" --backend $(GRADE_BACKEND) \
-	    --timeout $(CELL_TIMEOUT) --out build/grade $(GRADE_FLAGS); status=$$?; \
+	@test -n "$(SUBMISSION)$(SUBMISSIONS)" || { echo "Say which notebook: make grade SUBMISSION=path/to/notebook.ipynb (or a folder: SUBMISSIONS=dir/)"; exit 2; }
+	@if [ -n "$(SUBMISSIONS)" ]; then \
+	  $(BIN)/python -m tools.batch "$(SUBMISSIONS)" --backend $(GRADE_BACKEND) --jobs $(JOBS) \
+	    --timeout $(CELL_TIMEOUT) --out build/grade/batch $(if $(SHARD),--shard $(SHARD)) $(GRADE_FLAGS); \
+	else \
+	  $(BIN)/python -m tools.grade "$(SUBMISSION)" --backend $(GRADE_BACKEND) \
+	    --timeout $(CELL_TIMEOUT) --out build/grade $(GRADE_FLAGS); \
+	fi; status=$$?; \
 	case $$status in \
 	  1) echo "grade: exit status 1: graded, not every exercise passed" ;; \
 	  2) echo "grade: exit status 2: could not grade (above: why)" ;; \

@@ -49,12 +49,15 @@ and the independent run do and do not defend against.
 from __future__ import annotations
 
 import argparse
+import datetime
+import hashlib
 import importlib.metadata
 import json
 import math
 import os
 import platform
 import re
+import subprocess
 import sys
 import tempfile
 from dataclasses import asdict, dataclass, field
@@ -135,6 +138,12 @@ class Report:
     problem: str | None = None
     versions: dict[str, str] = field(default_factory=dict)
     timeouts: list[dict[str, Any]] = field(default_factory=list)
+    #: Who handed it in (batch grading: the folder or file it came in), or None.
+    student: str | None = None
+    #: The SHA-256 of the submitted file, the grader's version, when it was graded (UTC).
+    sha256: str = ""
+    grader: str = ""
+    graded_at: str = ""
 
     @property
     def passed(self) -> int:
@@ -532,20 +541,46 @@ def markdown(report: Report) -> str:
             f"- cell {cell_name(error['cell'], {'source': error['line']})}: {error['error']}"
             for error in report.errors
         ]
+    if report.sha256:
+        out += ["", f"SHA-256 {report.sha256}; graded by {report.grader} at {report.graded_at}."]
     return "\n".join(out) + "\n"
 
 
-def report_name(submission: str, notebook: str, backend: str) -> str:
+def report_name(submission: str, notebook: str, backend: str, student: str | None = None) -> str:
     """``<file>.<notebook>.<backend>``, or ``<file>.<backend>`` when the file has the notebook's
-    name: one report per submission, notebook and backend."""
+    name: one report per submission, notebook and backend; ``<student>.<notebook>.<backend>``
+    for a student's (batch grading)."""
     stem, reference = Path(submission).stem, Path(notebook).stem
+    if student is not None:
+        return f"{student}.{reference}.{backend}"
     return f"{stem}.{backend}" if stem == reference else f"{stem}.{reference}.{backend}"
+
+
+def sha256_of(path: Path) -> str:
+    """The SHA-256 of a file, in hex."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def grader_version() -> str:
+    """The collection's version, and the commit graded from where there is one."""
+    version = importlib.metadata.version("keras-under-the-hood-helpers")
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--short=12", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return version
+    return f"{version} ({commit})"
 
 
 def write_report(report: Report, out: Path) -> tuple[Path, Path]:
     """``<out>/<report_name>.json`` and ``.md``."""
     out.mkdir(parents=True, exist_ok=True)
-    stem = report_name(report.submission, report.notebook, report.backend)
+    stem = report_name(report.submission, report.notebook, report.backend, report.student)
     data = asdict(report) | {"passed": report.passed, "total": len(report.exercises)}
     json_path, md_path = out / f"{stem}.json", out / f"{stem}.md"
     json_path.write_text(json.dumps(data, indent=1) + "\n")
@@ -562,9 +597,11 @@ def grade(
     use_sandbox: bool = True,
     deadline: int | None = None,
     limits: sandbox.Limits | None = None,
+    student: str | None = None,
 ) -> Report:
     """Grade one submission (see the module's docstring)."""
     submission = read_notebook(submission_path)
+    digest = sha256_of(submission_path)
     if reference is None:
         reference = identify(submission, NOTEBOOKS)
         check_name(submission_path, reference, NOTEBOOKS)
@@ -596,6 +633,10 @@ def grade(
         problem=run.problem,
         versions=versions,
         timeouts=run.timeouts,
+        student=student,
+        sha256=digest,
+        grader=grader_version(),
+        graded_at=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
     )
 
 
@@ -641,6 +682,16 @@ def confirm_passes(
     return recheck.confirm(results, answers, solution, flagged)
 
 
+def student_name(name: str) -> str:
+    """``name`` if it can name a student's reports (letters, digits, ``._-``, not starting with
+    a dot); argparse's error otherwise."""
+    if not re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9._-]*", name):
+        raise argparse.ArgumentTypeError(
+            f"a student's name is letters, digits and ._- (not first a dot): {name!r}"
+        )
+    return name
+
+
 def exercise_passed(report_path: Path, number: str) -> int:
     """0 if exercise ``number`` of a written report passed, else 1; 2 if there is no such
     report or exercise. Prints one line."""
@@ -679,6 +730,9 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="run the kernel as you, with the Python socket guard only (no sandbox)",
     )
+    parser.add_argument(
+        "--student", type=student_name, help="whose it is: names the report (batch grading)"
+    )
     args = parser.parse_args(argv)
     if args.passed:
         return exercise_passed(Path(args.passed[0]), args.passed[1])
@@ -707,6 +761,7 @@ def main(argv: list[str] | None = None) -> int:
             args.notebook,
             use_sandbox=not args.no_sandbox,
             deadline=args.deadline,
+            student=args.student,
         )
     except GradingError as error:
         print(f"grade: {error}", file=sys.stderr)
