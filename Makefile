@@ -45,7 +45,7 @@ LINTED    := helpers tools tests notebooks benchmarks website conftest.py
 ROOT_FLAG  = $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .PHONY: lab test test-python test-ui test-notebooks nbval-tensorflow nbval-jax nbval-torch \
-        test-backends test-site site lint execute bench bench-suite newest student grade install install-lab install-test install-lint clean help pre-commit
+        test-backends test-site site lint execute bench bench-suite newest student student-repo grade install-grade install install-lab install-test install-lint clean help pre-commit
 
 help:
 	@echo "make lab      set up .venv if needed and open JupyterLab on notebooks/"
@@ -57,6 +57,7 @@ help:
 	@echo "make bench-suite  time every stage of 'make test' in a fresh clone (as long as make test)"
 	@echo "make pre-commit  install the git hooks (ruff, ruff format, file checks) for contributors"
 	@echo "make student  the student edition (solutions stubbed) in build/student/"
+	@echo "make student-repo  a history-free student repository in build/student-repo/"
 	@echo "make grade SUBMISSION=nb.ipynb  grade a submitted notebook (report in build/grade/)"
 	@echo "make grade SUBMISSIONS=dir/     grade a class, JOBS at a time (gradebook in build/grade/batch/)"
 	@echo "make newest   every notebook on the newest keras, tensorflow, jax, torch and numpy"
@@ -197,6 +198,15 @@ STUDENT_REF ?= student
 student: install-lab
 	$(BIN)/python -m tools.student build/student --colab-ref $(STUDENT_REF)
 
+# A student repository, to publish or to make a GitHub Classroom template of: the student
+# notebooks, helpers/ and what `make lab` needs, one commit and no history (so no solution),
+# in build/student-repo. STUDENT_REPO_URL: the repository its badges open (on branch main).
+STUDENT_REPO_URL ?=
+student-repo: install-lab
+	rm -rf build/student-repo
+	$(BIN)/python -m tools.student build/student-repo --repository \
+	    $(if $(STUDENT_REPO_URL),--badges-repository $(STUDENT_REPO_URL))
+
 # Grade a submitted notebook: make grade SUBMISSION=path/to/notebook.ipynb [GRADE_BACKEND=jax].
 # Runs it in a fresh kernel in a sandbox (tools/sandbox.py: no network, nothing of this machine
 # but the Python environment and helpers/ visible, limits), CELL_TIMEOUT seconds per cell and
@@ -213,7 +223,9 @@ SUBMISSIONS   ?=
 SHARD         ?=
 GRADE_BACKEND ?= tensorflow
 GRADE_FLAGS   ?=
-grade: install-test
+# Grading needs the lab's packages and the backend it grades on, not the test tools.
+install-grade: $(VENV)/.lab.stamp $(if $(filter tensorflow,$(GRADE_BACKEND)),,$(VENV)/.backends.stamp)
+grade: install-grade
 	@test -n "$(SUBMISSION)$(SUBMISSIONS)" || { echo "Say which notebook: make grade SUBMISSION=path/to/notebook.ipynb (or a folder: SUBMISSIONS=dir/)"; exit 2; }
 	@if [ -n "$(SUBMISSIONS)" ]; then \
 	  $(BIN)/python -m tools.batch "$(SUBMISSIONS)" --backend $(GRADE_BACKEND) --jobs $(JOBS) \

@@ -118,6 +118,11 @@ def test_every_solution_is_a_stub_that_parses_and_nothing_else_changes(path, edi
             assert student.cell_source(after).replace(ref, f"/blob/main/notebooks/{path.name}") == (
                 student.cell_source(before)
             )
+        elif student.is_check(before):  # its stored output was the shipped solution's line
+            assert after["outputs"] == []
+            assert after["execution_count"] is None
+            assert after["source"] == before["source"]
+            assert after["metadata"] == before["metadata"]
         else:
             assert json.dumps(after, sort_keys=True) == json.dumps(before, sort_keys=True), where
 
@@ -186,6 +191,36 @@ def test_colab_and_kaggle_badges_can_point_to_another_branch(tmp_path):
     assert "/blob/main/" not in header
 
 
+def test_the_badges_can_open_another_repository(tmp_path):
+    mine = "https://github.com/my-course/fall-2027"
+    (path,) = student.write_student_editions(tmp_path, NOTEBOOKS[:1], "main", mine)
+    header = student.cell_source(load(path)["cells"][0])
+    assert "colab.research.google.com/github/my-course/fall-2027/blob/main/notebooks/" in header
+    assert f"kernels/welcome?src={mine}/blob/main/notebooks/" in header
+    for bad in ("my-course/fall-2027", "https://gitlab.com/a/b", "https://github.com/a"):
+        with pytest.raises(ValueError, match=r"expected a repository as https://github\.com/OWNER"):
+            student.write_student_editions(tmp_path, NOTEBOOKS[:1], "main", bad)
+
+
+def test_a_student_repository_has_one_commit_and_no_solution_tests_or_grader(tmp_path):
+    out = tmp_path / "repo"
+    student.write_repository(out, "main", "https://github.com/my-course/fall-2027")
+    git = ["git", "-C", str(out)]
+    log = subprocess.run([*git, "log", "--format=%s"], capture_output=True, text=True, check=True)
+    assert log.stdout.split("\n")[:-1] == ["Student edition"]
+    files = subprocess.run([*git, "ls-files"], capture_output=True, text=True, check=True)
+    tops = {name.split("/")[0] for name in files.stdout.split()}
+    assert tops == {*student.STUDENT_REPOSITORY_FILES, "README.md", "notebooks"}
+    assert {name for name in files.stdout.split() if name.startswith("notebooks/")} == {
+        f"notebooks/{path.name}" for path in NOTEBOOKS
+    }
+    for path in (out / "notebooks").iterdir():  # no solution, and no stored output of one
+        assert SOLUTION_MARKER not in path.read_text(), path.name
+        assert not re.search(r"\(\d+ cases pass\), not your answer", path.read_text()), path.name
+    with pytest.raises(ValueError, match="is not empty"):
+        student.write_repository(out)
+
+
 def test_make_student_writes_into_build():
     dry = subprocess.run(
         ["make", "-n", "--no-print-directory", "student"],
@@ -207,3 +242,23 @@ def test_only_solution_cells_mention_the_markers(path):
             text = student.cell_source(cell)
             assert "BEGIN SOLUTION" not in text, f"{path.name}, cell {index}"
             assert "END SOLUTION" not in text, f"{path.name}, cell {index}"
+
+
+def test_make_student_repo_writes_a_fresh_repository_into_build():
+    dry = subprocess.run(
+        [
+            "make",
+            "-n",
+            "--no-print-directory",
+            "student-repo",
+            "STUDENT_REPO_URL=https://github.com/a/b",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    assert "rm -rf build/student-repo" in dry
+    assert "-m tools.student build/student-repo --repository" in dry
+    assert "--badges-repository https://github.com/a/b" in dry

@@ -313,8 +313,17 @@ def test_the_classroom_example_grades_each_exercise_of_its_notebook():
     classroom = load(CLASSROOM)
     (job,) = classroom["jobs"].values()
     runs = " ".join(step.get("run", "") for step in job["steps"])
-    assert "make grade" in runs
+    assert "make --directory=grader grade" in runs
     assert make_targets(classroom) == {"grade"}
+    # The grader and the reference notebook come from the collection's repository, checked out
+    # apart from the student's: a student who edits tools/grade.py changes nothing.
+    checkouts = {
+        s["with"]["path"]: s["with"] for s in job["steps"] if "checkout@" in s.get("uses", "")
+    }
+    assert set(checkouts) == {"submission", "grader"}
+    assert "KUH_GRADER_REPOSITORY" in checkouts["grader"]["repository"]
+    assert "repository" not in checkouts["submission"]
+    assert "--notebook notebooks/01_backend_ops.ipynb" in runs  # relative to grader/
     graders = [s for s in job["steps"] if "autograding-command-grader@" in s.get("uses", "")]
     assert [s["with"]["command"].split()[-1] for s in graders] == ["1", "2", "3"]
     (reporter,) = [s for s in job["steps"] if "autograding-grading-reporter@" in s.get("uses", "")]

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from helpers.checks._base import SOLUTION_MARKER, STUB
-from tools.project import NOTEBOOKS, REPOSITORY
+from tools.project import NOTEBOOKS, REPO, REPOSITORY
 
 END_MARKER = "### END SOLUTION"
 #: A check cell's call: the check's name and the answer's (``helpers.checks.check_mish(mish)``).
@@ -93,27 +93,48 @@ def stub_source(source: str, where: str = "a solution cell") -> str:
     return "\n".join(lines)
 
 
-def colab_url(name: str, ref: str) -> str:
-    """Where Colab opens notebook ``name`` of the repository at branch or tag ``ref``."""
-    return f"{COLAB}{REPOSITORY.removeprefix('https://github.com/')}/blob/{ref}/notebooks/{name}"
+def github_repository(url: str) -> str:
+    """``url`` if it is a GitHub repository's (``https://github.com/OWNER/NAME``); ValueError
+    otherwise."""
+    if not re.fullmatch(r"https://github\.com/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", url):
+        raise ValueError(f"expected a repository as https://github.com/OWNER/NAME, not {url!r}")
+    return url
 
 
-def kaggle_url(name: str, ref: str) -> str:
-    """Where Kaggle imports notebook ``name`` of the repository at branch or tag ``ref``."""
-    return f"{KAGGLE}{REPOSITORY}/blob/{ref}/notebooks/{name}"
+def colab_url(name: str, ref: str, repository: str = REPOSITORY) -> str:
+    """Where Colab opens notebook ``name`` of ``repository`` at branch or tag ``ref``."""
+    owner_name = github_repository(repository).removeprefix("https://github.com/")
+    return f"{COLAB}{owner_name}/blob/{ref}/notebooks/{name}"
 
 
-def student_edition(notebook: dict[str, Any], name: str, ref: str = STUDENT_REF) -> dict[str, Any]:
-    """The student edition of ``notebook`` (JSON as loaded), named ``name``; a new object."""
+def kaggle_url(name: str, ref: str, repository: str = REPOSITORY) -> str:
+    """Where Kaggle imports notebook ``name`` of ``repository`` at branch or tag ``ref``."""
+    return f"{KAGGLE}{github_repository(repository)}/blob/{ref}/notebooks/{name}"
+
+
+def is_check(cell: dict[str, Any]) -> bool:
+    """Whether ``cell`` runs an exercise's check (``helpers.checks.check_...(answer)``)."""
+    return cell.get("cell_type") == "code" and bool(CHECK_CALL.search(cell_source(cell)))
+
+
+def student_edition(
+    notebook: dict[str, Any], name: str, ref: str = STUDENT_REF, repository: str = REPOSITORY
+) -> dict[str, Any]:
+    """The student edition of ``notebook`` (JSON as loaded), named ``name``, its badges opening
+    ``repository`` at ``ref``; a new object."""
     edition = copy.deepcopy(notebook)
     header = edition["cells"][0]
     full_badge = colab_url(name, "main")
     if full_badge not in cell_source(header):
         raise ValueError(f"{name}: the first cell has no Colab badge linking {full_badge}")
     for url in (colab_url, kaggle_url):
-        header["source"] = as_lines(cell_source(header).replace(url(name, "main"), url(name, ref)))
+        source = cell_source(header).replace(url(name, "main"), url(name, ref, repository))
+        header["source"] = as_lines(source)
     solutions = 0
     for index, cell in enumerate(edition["cells"]):
+        if is_check(cell):  # its stored output is the shipped solution's line
+            cell["outputs"] = []
+            cell["execution_count"] = None
         if not is_solution(cell):
             continue
         solutions += 1
@@ -135,18 +156,88 @@ def dumps(notebook: dict[str, Any]) -> str:
 
 
 def write_student_editions(
-    out: Path, notebooks: list[Path] | None = None, ref: str = STUDENT_REF
+    out: Path,
+    notebooks: list[Path] | None = None,
+    ref: str = STUDENT_REF,
+    repository: str = REPOSITORY,
 ) -> list[Path]:
     """Write the student edition of each notebook to ``out/notebooks/``; return the paths."""
     folder = out / "notebooks"
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for path in notebooks if notebooks is not None else NOTEBOOKS:
-        edition = student_edition(json.loads(path.read_text(encoding="utf-8")), path.name, ref)
+        notebook = json.loads(path.read_text(encoding="utf-8"))
+        edition = student_edition(notebook, path.name, ref, repository)
         target = folder / path.name
         target.write_text(dumps(edition), encoding="utf-8")
         written.append(target)
     return written
+
+
+#: What a student repository holds besides the student notebooks: what `make lab`, Binder and
+#: the notebooks' setup need. Not the full notebooks, the tests (their catalogue of answers),
+#: the grader, the website or the instructors' guide.
+STUDENT_REPOSITORY_FILES = (
+    ".gitignore",
+    "LICENSE",
+    "LICENSE-CONTENT.md",
+    "Makefile",
+    "pyproject.toml",
+    "environment.yml",
+    "binder",
+    "helpers",
+    "requirements",
+)
+STUDENT_README = """# {title}: student edition
+
+The notebooks of [Keras Under the Hood]({source}), each exercise's worked solution replaced by
+`# YOUR CODE HERE`. Write your answer there, run the cell, then the check cell below it.
+
+```bash
+make lab                        # installs everything into .venv and opens JupyterLab
+make lab BACKENDS=tensorflow    # a lighter install: TensorFlow only
+```
+
+Or open a notebook in Colab or Kaggle from the badges at its top.
+"""
+
+
+def write_repository(
+    out: Path, ref: str = "main", repository: str = REPOSITORY, commit: bool = True
+) -> list[Path]:
+    """A student repository in ``out`` (an empty or new folder): the student editions, what
+    they need to run (:data:`STUDENT_REPOSITORY_FILES`, as git tracks them here) and a short
+    README; with ``commit``, one commit of all of it in a new git repository (no history, so
+    no solution in it). The badges open ``repository`` at ``ref``. Returns the files."""
+    import shutil
+    import subprocess
+
+    github_repository(repository)
+    if out.exists() and any(out.iterdir()):
+        raise ValueError(f"{out} is not empty: write a student repository into a new folder")
+    tracked = subprocess.run(
+        ["git", "ls-files", "-z", "--", *STUDENT_REPOSITORY_FILES],
+        cwd=REPO,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    written = []
+    for name in filter(None, tracked.split("\0")):
+        target = out / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / name, target)
+        written.append(target)
+    written += write_student_editions(out, ref=ref, repository=repository)
+    readme = out / "README.md"
+    readme.write_text(STUDENT_README.format(title="Keras Under the Hood", source=REPOSITORY))
+    written.append(readme)
+    if commit:
+        git = ["git", "-C", str(out), "-c", "user.name=Keras Under the Hood"]
+        git += ["-c", "user.email=student-edition@localhost", "-c", "commit.gpgsign=false"]
+        subprocess.run([*git, "init", "-q", "-b", "main"], check=True)
+        subprocess.run([*git, "add", "-A"], check=True)
+        subprocess.run([*git, "commit", "-q", "-m", "Student edition"], check=True)
+    return sorted(written)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -154,11 +245,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out", type=Path, help="folder to write notebooks/ into")
     parser.add_argument(
         "--colab-ref",
-        default=STUDENT_REF,
-        help=f"branch the Colab and Kaggle badges open (default: {STUDENT_REF})",
+        default=None,
+        help=f"branch the Colab and Kaggle badges open (default: {STUDENT_REF}; with "
+        "--repository, main)",
+    )
+    parser.add_argument(
+        "--badges-repository",
+        default=REPOSITORY,
+        help=f"the GitHub repository the badges open (default: {REPOSITORY})",
+    )
+    parser.add_argument(
+        "--repository",
+        action="store_true",
+        help="write a whole student repository into OUT (a new folder), one commit, no history",
     )
     args = parser.parse_args(argv)
-    for path in write_student_editions(args.out, ref=args.colab_ref):
+    try:
+        github_repository(args.badges_repository)
+        if args.repository:
+            ref = args.colab_ref or "main"
+            written = write_repository(args.out, ref, args.badges_repository)
+        else:
+            ref = args.colab_ref or STUDENT_REF
+            written = write_student_editions(args.out, ref=ref, repository=args.badges_repository)
+    except ValueError as error:
+        parser.error(str(error))
+    for path in written:
         print(f"wrote {path}")
     return 0
 
