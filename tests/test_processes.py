@@ -203,7 +203,9 @@ def test_run_script_with_torchrun_starts_ranks_that_meet_on_the_loopback(
         'dist.init_process_group("gloo")\n'
         "total = torch.tensor([dist.get_rank() + 1.0])\n"
         "dist.all_reduce(total)\n"
-        "print(os.environ['MASTER_ADDR'], dist.get_rank(), dist.get_world_size(), total.item())\n"
+        "line = f\"{os.environ['MASTER_ADDR']} {dist.get_rank()} {dist.get_world_size()} "
+        '{total.item()}\\n"\n'
+        "os.write(1, line.encode())  # one write: the ranks print at the same time\n"
         "dist.destroy_process_group()\n"
     )
     printed = run_script("ranks.py", backend="torch", nproc_per_node=2, timeout=120)
