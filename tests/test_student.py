@@ -221,16 +221,27 @@ def test_a_student_repository_has_one_commit_and_no_solution_tests_or_grader(tmp
         student.write_repository(out)
 
 
-def test_make_student_writes_into_build():
-    dry = subprocess.run(
-        ["make", "-n", "--no-print-directory", "student"],
+def make_dry_run(*arguments: str) -> str:
+    """What `make -n ARGUMENTS` would run (nothing is executed)."""
+    return subprocess.run(
+        ["make", "-n", "--no-print-directory", *arguments],
         cwd=REPO,
         capture_output=True,
         text=True,
         timeout=60,
         check=True,
     ).stdout
-    assert "-m tools.student build/student" in dry
+
+
+def test_make_student_writes_into_build():
+    assert "-m tools.student build/student" in make_dry_run("student")
+
+
+def test_make_student_repo_writes_a_fresh_repository_into_build():
+    dry = make_dry_run("student-repo", "STUDENT_REPO_URL=https://github.com/a/b")
+    assert "rm -rf build/student-repo" in dry
+    assert "-m tools.student build/student-repo --repository" in dry
+    assert "--badges-repository https://github.com/a/b" in dry
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
@@ -242,23 +253,3 @@ def test_only_solution_cells_mention_the_markers(path):
             text = student.cell_source(cell)
             assert "BEGIN SOLUTION" not in text, f"{path.name}, cell {index}"
             assert "END SOLUTION" not in text, f"{path.name}, cell {index}"
-
-
-def test_make_student_repo_writes_a_fresh_repository_into_build():
-    dry = subprocess.run(
-        [
-            "make",
-            "-n",
-            "--no-print-directory",
-            "student-repo",
-            "STUDENT_REPO_URL=https://github.com/a/b",
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    ).stdout
-    assert "rm -rf build/student-repo" in dry
-    assert "-m tools.student build/student-repo --repository" in dry
-    assert "--badges-repository https://github.com/a/b" in dry
