@@ -121,8 +121,9 @@ def test_merge_makes_tabs_only_where_backends_differ():
     }
     merged, tabbed = website.merge_backends(nb, others)
     assert tabbed == 1
-    assert merged["cells"][1]["outputs"] == [stream("1\n")]
-    (tabs,) = merged["cells"][2]["outputs"]
+    assert merged["cells"][1]["source"] == website.TABS_NOTE, "the page says what tabs are"
+    assert merged["cells"][2]["outputs"] == [stream("1\n")]
+    (tabs,) = merged["cells"][3]["outputs"]
     markup = tabs["data"]["text/html"]
     assert markup.count('role="tab"') == 3
     assert markup.count('role="tabpanel"') == 3
@@ -131,6 +132,26 @@ def test_merge_makes_tabs_only_where_backends_differ():
     assert nb["cells"][2]["outputs"] == [stream("tf\n")], "the notebook itself is not changed"
     with pytest.raises(ValueError, match="outputs for 1 code cells, the notebook has 2"):
         website.merge_backends(nb, {"jax": [[]]})
+    same = {"jax": [[stream("1\n")], [stream("tf\n")]]}
+    unchanged, tabbed = website.merge_backends(nb, same)
+    assert tabbed == 0
+    assert len(unchanged["cells"]) == len(nb["cells"]), "no tabs, no note"
+
+
+def test_a_tabbed_figure_keeps_its_alt_text_with_the_backends_name():
+    figure = {
+        "cell_type": "code",
+        "id": "fig",
+        "source": "plot()",
+        "metadata": {"mystnb": {"image": {"alt": "Loss against epoch"}}},
+        "outputs": [png()],
+    }
+    nb = {"cells": [{"cell_type": "markdown", "source": "# T", "metadata": {}}, figure]}
+    merged, tabbed = website.merge_backends(nb, {"jax": [[png(shift=8)]]})
+    assert tabbed == 1
+    markup = merged["cells"][2]["outputs"][0]["data"]["text/html"]
+    assert 'alt="Loss against epoch (TensorFlow)"' in markup
+    assert 'alt="Loss against epoch (JAX)"' in markup
 
 
 # --- pages -------------------------------------------------------------------------------------

@@ -284,7 +284,7 @@ def _text(value: str | list[str]) -> str:
     return value if isinstance(value, str) else "".join(value)
 
 
-def _output_html(output: dict) -> str:
+def _output_html(output: dict, alt: str = "figure") -> str:
     kind = output["output_type"]
     if kind == "stream":
         css = "kuh-stderr" if output["name"] == "stderr" else "kuh-stdout"
@@ -294,7 +294,8 @@ def _output_html(output: dict) -> str:
         return f'<pre class="kuh-error">{html.escape(_ANSI.sub("", text))}</pre>'
     data = output.get("data", {})
     if "image/png" in data:
-        return f'<img alt="figure" src="data:image/png;base64,{_text(data["image/png"]).strip()}">'
+        picture = _text(data["image/png"]).strip()
+        return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{picture}">'
     if "text/html" in data:
         return _text(data["text/html"])
     if "text/plain" in data:
@@ -302,8 +303,9 @@ def _output_html(output: dict) -> str:
     return ""
 
 
-def _tabs(cell_id: str, outputs: dict[str, list[dict]]) -> dict:
-    """One output holding a tab per backend (a panel each, labelled, when scripts are off)."""
+def _tabs(cell_id: str, outputs: dict[str, list[dict]], alt: str = "") -> dict:
+    """One output holding a tab per backend (a panel each, labelled, when scripts are off);
+    ``alt``: what a figure among the outputs shows (the cell's ``mystnb.image.alt``)."""
     buttons, panels = [], []
     for index, (backend, outs) in enumerate(outputs.items()):
         tab, panel = f"kuh-{cell_id}-{backend}-tab", f"kuh-{cell_id}-{backend}"
@@ -312,7 +314,9 @@ def _tabs(cell_id: str, outputs: dict[str, list[dict]]) -> dict:
             f'<button type="button" role="tab" id="{tab}" aria-controls="{panel}" '
             f'aria-selected="{selected}" data-backend="{backend}">{BACKEND_NAMES[backend]}</button>'
         )
-        body = "".join(_output_html(o) for o in outs) or '<p class="kuh-empty">(no output)</p>'
+        described = f"{alt} ({BACKEND_NAMES[backend]})" if alt else f"figure on {backend}"
+        body = "".join(_output_html(o, described) for o in outs)
+        body = body or '<p class="kuh-empty">(no output)</p>'
         panels.append(
             f'<div role="tabpanel" id="{panel}" aria-labelledby="{tab}" data-backend="{backend}">'
             f'<p class="kuh-label">{BACKEND_NAMES[backend]}</p>{body}</div>'
@@ -358,6 +362,18 @@ def _without_widgets(outputs: list[dict]) -> list[dict]:
     return shown
 
 
+#: The line under a notebook page's title when some of its outputs have a tab per backend.
+TABS_NOTE = (
+    '<p class="kuh-tabs-note">Where an output differs between TensorFlow, JAX and PyTorch, it '
+    "has a tab per backend: the one you pick is shown everywhere on the site. An output without "
+    "tabs is the same on all three (timings and memory addresses aside).</p>"
+)
+
+
+def _markdown_cell(text: str) -> dict:
+    return {"cell_type": "markdown", "id": "kuh-tabs-note", "metadata": {}, "source": text}
+
+
 def merge_backends(nb: dict, others: dict[str, list[list[dict]]]) -> tuple[dict, int]:
     """``nb`` (TensorFlow's stored outputs) with a tab per backend in every code cell whose
     outputs differ between backends. ``others``: the other backends' outputs, one list per code
@@ -377,10 +393,13 @@ def merge_backends(nb: dict, others: dict[str, list[list[dict]]]) -> tuple[dict,
             per_backend[backend] = _without_widgets(outputs[index])
         reference = per_backend["tensorflow"]
         if others and any(outputs_differ(reference, outs) for outs in per_backend.values()):
-            cell["outputs"] = [_tabs(cell.get("id", str(index)), per_backend)]
+            alt = cell.get("metadata", {}).get("mystnb", {}).get("image", {}).get("alt", "")
+            cell["outputs"] = [_tabs(cell.get("id", str(index)), per_backend, alt)]
             tabbed += 1
         else:
             cell["outputs"] = reference
+    if tabbed:
+        merged["cells"].insert(1, _markdown_cell(TABS_NOTE))
     return merged, tabbed
 
 

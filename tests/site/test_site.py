@@ -217,3 +217,105 @@ def test_every_link_within_the_site_resolves(site: Path):
             elif anchor and f'id="{html.escape(anchor)}"' not in path.read_text():
                 broken.append(f"{page.relative_to(site)}: {href} (no such section)")
     assert not broken, "\n".join(broken)
+
+
+# --- reading on a phone and choosing a backend (issue 32) ----------------------------------
+
+PHONE = {"width": 390, "height": 844}
+
+
+def open_in(browser, server: str, path: str, **options):
+    """A page of the site in a context of its own (a phone's viewport, scripts off, ...)."""
+    context = browser.new_context(**options)
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    page.goto(server + path, wait_until="load")
+    return context, page
+
+
+def test_the_menu_and_contents_buttons_open_their_drawers_on_a_phone(browser, server):
+    context, page = open_in(browser, server, "notebooks/01_backend_ops.html", viewport=PHONE)
+    try:
+        page.locator(".primary-toggle:visible").first.click()
+        drawer = page.locator("#pst-primary-sidebar-modal")
+        drawer.wait_for(state="visible")
+        assert drawer.evaluate("d => d.open")
+        assert drawer.locator("a", has_text="Gradient manipulation").first.is_visible()
+        page.keyboard.press("Escape")
+        assert not drawer.evaluate("d => d.open")
+        page.locator(".secondary-toggle:visible").first.click()
+        contents = page.locator("#pst-secondary-sidebar-modal")
+        contents.wait_for(state="visible")
+        assert contents.evaluate("d => d.open")
+    finally:
+        context.close()
+
+
+def test_the_menu_button_hides_the_sidebar_on_a_desktop(browser, server):
+    viewport = {"width": 1366, "height": 900}
+    context, page = open_in(browser, server, "notebooks/01_backend_ops.html", viewport=viewport)
+    try:
+        sidebar = page.locator("#pst-primary-sidebar")
+        assert sidebar.is_visible()
+        page.locator(".primary-toggle:visible").first.click()
+        sidebar.wait_for(state="hidden")
+        page.locator(".primary-toggle:visible").first.click()
+        sidebar.wait_for(state="visible")
+    finally:
+        context.close()
+
+
+def selected(page) -> list[str]:
+    return page.eval_on_selector_all(
+        ".kuh-backends [role=tab][aria-selected=true]", "tabs => tabs.map(t => t.dataset.backend)"
+    )
+
+
+def test_one_backend_choice_holds_for_every_tab_group_page_and_reload(visit):
+    page = visit("notebooks/01_backend_ops.html").page
+    groups = page.locator(".kuh-backends").count()
+    assert groups > 1
+    assert page.locator(".kuh-tabs-note").is_visible(), "the page says what the tabs are"
+    assert set(selected(page)) == {"tensorflow"}
+    page.locator(".kuh-backends").nth(1).locator("[role=tab][data-backend=jax]").click()
+    assert selected(page) == ["jax"] * groups
+    assert page.locator(".kuh-backends [role=tabpanel]:visible").count() == groups
+    page.reload(wait_until="load")
+    assert selected(page) == ["jax"] * groups
+    other = visit("notebooks/06_backend_agnostic.html").page
+    assert set(selected(other)) == {"jax"}
+
+
+def test_backend_tabs_answer_the_keyboard(visit):
+    page = visit("notebooks/01_backend_ops.html").page
+    first = page.locator(".kuh-backends").first.locator("[role=tab]")
+    first.nth(0).focus()
+    for key, expected in [("End", "torch"), ("Home", "tensorflow"), ("ArrowLeft", "torch"),
+                          ("ArrowRight", "tensorflow"), ("ArrowRight", "jax")]:  # fmt: skip
+        page.keyboard.press(key)
+        assert set(selected(page)) == {expected}, key
+        focused = page.evaluate("document.activeElement.dataset.backend")
+        assert focused == expected, key
+
+
+def test_without_scripts_every_backend_shows_labelled_and_no_tab_bar(browser, server):
+    path = "notebooks/01_backend_ops.html"
+    context, page = open_in(browser, server, path, java_script_enabled=False)
+    try:
+        group = page.locator(".kuh-backends").first
+        assert not group.locator("[role=tablist]").is_visible()
+        assert group.locator("[role=tabpanel]:visible").count() == 3
+        labels = group.locator(".kuh-label").all_inner_texts()
+        assert labels == ["TensorFlow", "JAX", "PyTorch"]
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("path", [f"notebooks/{path.stem}.html" for path in NOTEBOOKS])
+def test_no_notebook_page_is_wider_than_a_phone(browser, server, path: str):
+    context, page = open_in(browser, server, path, viewport=PHONE)
+    try:
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"{path} is {width} px wide at {PHONE['width']} px"
+    finally:
+        context.close()
