@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import subprocess
 import sys
 import time
@@ -143,7 +142,7 @@ def grade_one(
     started = time.monotonic()
     with (logs / f"{item.student}.{reference.stem}.log").open("w") as log:
         status = subprocess.run(
-            command, stdout=log, stderr=subprocess.STDOUT, check=False, cwd=REPO, env=os.environ
+            command, stdout=log, stderr=subprocess.STDOUT, check=False, cwd=REPO
         ).returncode
     return status, time.monotonic() - started
 
