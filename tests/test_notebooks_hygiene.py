@@ -461,6 +461,31 @@ def test_core_has_a_figure_with_alt_text_at_twice_the_resolution(learner_path):
                 )
 
 
+def test_every_figure_has_alt_text_a_caption_and_twice_the_resolution(notebook):
+    """Core or deep dive, plain or interactive: the website shows each figure sharp, in a
+    <figure> with its caption, and screen readers read its alt text."""
+    path, nb = notebook
+    for cell in nb.cells:
+        pictures = [o for o in cell.get("outputs", []) if "image/png" in o.get("data", {})]
+        if not pictures:
+            continue
+        where = f"{path.name}: figure cell {cell.get('id')}"
+        shown = cell.metadata.get("mystnb", {})
+        alt = shown.get("image", {}).get("alt", "")
+        assert len(alt.split()) >= 4, f'{where} needs "mystnb": {{"image": {{"alt": ...}}}}'
+        caption = shown.get("figure", {}).get("caption", "")
+        assert 3 <= len(caption.split()) <= 25, (
+            f'{where} needs a one-line caption: "mystnb": {{"figure": {{"caption": ...}}}}'
+        )
+        for output in pictures:
+            size = output.get("metadata", {}).get("image/png", {})
+            assert size.get("width"), (
+                f"{where} is not at 2x resolution: a plot needs the setup cell's "
+                '%config InlineBackend.figure_format = "retina"; an interactive one '
+                "helpers.widgets.explore"
+            )
+
+
 def test_core_asks_the_learner_to_predict_then_run(learner_path):
     path, nb, core = learner_path
     asked = [

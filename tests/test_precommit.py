@@ -165,6 +165,8 @@ def test_a_real_run_fixes_whitespace_and_leaves_notebooks_alone(tmp_path):
     # The real notebook, and the same notebook written so that both whitespace fixers would
     # change it (a space before every line break, no final newline) if they ran on notebooks.
     (work / "notebooks").mkdir()
+    # The notebooks' own ruff settings (their shorter lines), which extend pyproject.toml's.
+    shutil.copy(NOTEBOOK.parent / "ruff.toml", work / "notebooks" / "ruff.toml")
     shutil.copy(NOTEBOOK, work / "notebooks" / "00_real.ipynb")
     tempting = json.dumps(json.loads(NOTEBOOK.read_text()), indent=1, separators=(", ", ": "))
     assert " \n" in tempting

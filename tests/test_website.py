@@ -152,6 +152,39 @@ def test_a_tabbed_figure_keeps_its_alt_text_with_the_backends_name():
     markup = merged["cells"][2]["outputs"][0]["data"]["text/html"]
     assert 'alt="Loss against epoch (TensorFlow)"' in markup
     assert 'alt="Loss against epoch (JAX)"' in markup
+    assert "width=" not in markup, "a picture without a size in its metadata is shown as it is"
+    assert "kuh-caption" not in markup
+    figure["metadata"]["mystnb"]["figure"] = {"caption": "Loss <per> epoch"}
+    merged, _ = website.merge_backends(nb, {"jax": [[png(shift=8)]]})
+    markup = merged["cells"][2]["outputs"][0]["data"]["text/html"]
+    assert markup.endswith('</div><p class="kuh-caption">Loss &lt;per&gt; epoch</p>')
+
+
+def test_a_tabbed_figure_drawn_at_twice_its_size_is_shown_at_its_size():
+    retina = {**png(size=40), "metadata": {"image/png": {"width": 20, "height": 20}}}
+    figure = {"cell_type": "code", "id": "f", "source": "", "metadata": {}, "outputs": [retina]}
+    nb = {"cells": [{"cell_type": "markdown", "source": "# T", "metadata": {}}, figure]}
+    other = {**png(shift=8), "metadata": retina["metadata"]}
+    merged, tabbed = website.merge_backends(nb, {"jax": [[other]]})
+    assert tabbed == 1
+    markup = merged["cells"][2]["outputs"][0]["data"]["text/html"]
+    assert markup.count('alt="figure on tensorflow" width="20" height="20" src=') == 1
+
+
+def test_tabbed_pictures_become_files_loaded_lazily(tmp_path: Path):
+    figure = {"cell_type": "code", "id": "f", "source": "", "metadata": {}, "outputs": [png()]}
+    plain = {"cell_type": "code", "id": "p", "source": "", "metadata": {}, "outputs": [png()]}
+    nb = {"cells": [{"cell_type": "markdown", "source": "# T", "metadata": {}}, figure, plain]}
+    merged, _ = website.merge_backends(nb, {"jax": [[png(shift=8)], [png()]]})
+    moved = website.pictures_to_files(merged, tmp_path / "pictures")
+    markup = moved["cells"][2]["outputs"][0]["data"]["text/html"]
+    assert "data:image" not in markup
+    names = sorted(path.name for path in (tmp_path / "pictures").iterdir())
+    assert len(names) == 2, "one file per backend's picture"
+    for name in names:
+        assert f'loading="lazy" src="../_images/{name}"' in markup
+    assert moved["cells"][3] == merged["cells"][3], "an untabbed figure is left to myst-nb"
+    assert "data:image" in merged["cells"][2]["outputs"][0]["data"]["text/html"], "a copy"
 
 
 # --- pages -------------------------------------------------------------------------------------
@@ -176,6 +209,29 @@ def test_prepared_notebook_hides_markers_folds_solutions_and_shows_widget_pictur
     notes = [o for o in outputs if o.get("data", {}).get("text/plain") == website.INTERACTIVE_NOTE]
     assert len(notes) == 1
     assert "widgets" not in page["metadata"], "no widget state: the site loads no widget scripts"
+
+
+def test_every_notebooks_facts_become_a_list_and_its_launch_links_gain_a_download():
+    for path in NOTEBOOKS:
+        nb = json.loads(path.read_text())
+        first = website.prepare_notebook(nb, path, PAGE_OF)["cells"][0]["source"]
+        assert "| | |" not in first, f"{path.name}: the facts table is still a table"
+        assert "```{container} kuh-facts\nBackends\n: TensorFlow · JAX · PyTorch" in first
+        assert "\nStudy time\n: " in first, path.name
+        link = f"{{download}}`Download .ipynb <../downloads/{path.name}>`"
+        launch = next(line for line in first.splitlines() if line.startswith("[Open In Colab]"))
+        assert launch.endswith(link), path.name
+
+
+def test_a_facts_row_that_is_not_term_and_value_is_an_error():
+    good = "| | |\n|---|---|\n| **Run time** | 25 s |\n| **Study time** | 45 min |\n\nText"
+    assert website.facts_list(good) == (
+        "```{container} kuh-facts\nRun time\n: 25 s\n\nStudy time\n: 45 min\n```\n\nText"
+    )
+    with pytest.raises(ValueError, match=r"\| \*\*term\*\* \| value \|"):
+        website.facts_list("| | |\n|---|---|\n| a | b | c |\n")
+    with pytest.raises(ValueError, match="no 'Open In Colab' link"):
+        website.with_download_link("# A title\n", NOTEBOOK)
 
 
 def test_folded_cells_are_the_collapsed_ones_and_the_solutions():

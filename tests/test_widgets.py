@@ -36,6 +36,25 @@ def test_figure_png_renders_and_closes_the_figure():
     assert not plt.fignum_exists(figure.number)
 
 
+def test_figure_png_is_drawn_at_twice_the_size_it_is_shown():
+    figure = draw_line()
+    width_inches = figure.get_figwidth()
+    png = helper_widgets.figure_png(figure)
+    metadata = helper_widgets.png_metadata(png)["image/png"]
+    pixels = int.from_bytes(png[16:20], "big")
+    assert pixels == pytest.approx(2 * metadata["width"], abs=1)
+    # bbox_inches="tight" trims or widens the margins a little.
+    assert pixels == pytest.approx(width_inches * 180, rel=0.25)
+    explorer = helper_widgets.explore(draw_line, show=False, slope=widgets.FloatSlider(value=1))
+    (output,) = explorer.figure.outputs
+    assert output["metadata"] == helper_widgets.png_metadata(shown_png(explorer))
+
+
+def test_png_metadata_wants_png_bytes():
+    with pytest.raises(ValueError, match="Expected the bytes of a PNG picture"):
+        helper_widgets.png_metadata(b"GIF89a" + bytes(30))
+
+
 def test_figure_png_rejects_what_is_not_a_figure():
     with pytest.raises(TypeError, match=r"Expected a matplotlib Figure.*Received: None"):
         helper_widgets.figure_png(None)
@@ -61,7 +80,7 @@ def test_displayed_bundle_holds_the_widget_and_a_picture_for_static_viewers(monk
     explorer = helper_widgets.explore(draw_line, slope=widgets.FloatSlider(value=1.0))
     ((bundle,), options) = displayed[0]
     assert len(displayed) == 1
-    assert options == {"raw": True}
+    assert options == {"raw": True, "metadata": helper_widgets.png_metadata(shown_png(explorer))}
     view = bundle["application/vnd.jupyter.widget-view+json"]
     assert view["model_id"] == explorer.model_id
     assert base64.b64decode(bundle["image/png"]) == shown_png(explorer)

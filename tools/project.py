@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -21,6 +22,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import tokenize
 import tomllib
 import urllib.parse
 import urllib.request
@@ -32,6 +34,7 @@ from helpers.processes import free_port  # one implementation, for the tests too
 
 __all__ = [
     "BACKENDS",
+    "CODE_LINE_WIDTH",
     "DEEP_DIVE_HEADING",
     "MAX_NOTEBOOK_BYTES",
     "MINUTES_PER_EXERCISE",
@@ -246,13 +249,40 @@ class StudyTime:
     deep_dive: int
 
 
+#: The width of a line of code in :func:`code_lines`: the notebooks were written at 100 columns.
+CODE_LINE_WIDTH = 100
+
+
 def code_lines(source: str) -> int:
-    """The lines of code a learner reads in a cell: not blank, not a comment, not a magic."""
-    return sum(
-        1
-        for line in source.splitlines()
-        if line.strip() and not line.lstrip().startswith(("#", "%", "!"))
-    )
+    """The lines of code a learner reads in a cell, whatever its layout: each statement counts
+    as the lines it fills at :data:`CODE_LINE_WIDTH` columns (at least one), from its lines
+    that are not blank and not comments; magics (``%``, ``!``) are left out. So a call split one
+    argument per line, or code wrapped at 88 columns for the website, reads as long as the same
+    code on one line. A cell Python cannot tokenize counts its lines as they are."""
+    lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
+    code = "\n".join(lines) + "\n"
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(code).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return sum(1 for line in lines if line.strip() and not line.lstrip().startswith("#"))
+    count, first = 0, None
+    for token in tokens:
+        if token.type in (tokenize.NEWLINE, tokenize.ENDMARKER) and first is not None:
+            body = [line.strip() for line in lines[first - 1 : token.start[0]]]
+            body = [line for line in body if line and not line.startswith("#")]
+            indent = len(lines[first - 1]) - len(lines[first - 1].lstrip())
+            width = indent + sum(map(len, body)) + len(body) - 1
+            count += max(1, -(-width // CODE_LINE_WIDTH))
+            first = None
+        elif first is None and token.type not in _LAYOUT_TOKENS:
+            first = token.start[0]
+    return count
+
+
+_LAYOUT_TOKENS = {
+    tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
+    tokenize.ENCODING, tokenize.ENDMARKER,
+}  # fmt: skip
 
 
 def is_hidden(cell: dict) -> bool:

@@ -19,6 +19,8 @@
 3. **HTML**: Sphinx with myst-nb (never executing anything) and sphinx-book-theme, configured in
    ``website/conf.py``, warnings as errors. Everything the pages load (scripts, styles, fonts,
    MathJax) is in ``build/site/``: the site works with no network.
+4. **Weight**: the theme's icon script goes and its icon fonts keep the icons the pages use
+   (``tools/site_weight.py``), so that no page loads more than 1.5 MB.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tools import site_weight
 from tools.project import BACKENDS, NOTEBOOKS, REPO, REPOSITORY, heading_anchor, is_hidden
 
 __all__ = [
@@ -49,15 +52,18 @@ __all__ = [
     "SITE",
     "SOURCES",
     "build",
+    "facts_list",
     "home_page",
     "merge_backends",
     "outputs_differ",
     "outputs_key",
+    "pictures_to_files",
     "prepare_notebook",
     "read_outputs",
     "rewrite_links",
     "run_notebook",
     "run_notebooks",
+    "with_download_link",
     "write_outputs",
 ]
 
@@ -295,7 +301,12 @@ def _output_html(output: dict, alt: str = "figure") -> str:
     data = output.get("data", {})
     if "image/png" in data:
         picture = _text(data["image/png"]).strip()
-        return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{picture}">'
+        # A figure drawn at twice its size says the size to show it at (as myst-nb reads it).
+        size = output.get("metadata", {}).get("image/png", {})
+        shown = "".join(
+            f' {side}="{int(size[side])}"' for side in ("width", "height") if side in size
+        )
+        return f'<img alt="{html.escape(alt)}"{shown} src="data:image/png;base64,{picture}">'
     if "text/html" in data:
         return _text(data["text/html"])
     if "text/plain" in data:
@@ -303,9 +314,10 @@ def _output_html(output: dict, alt: str = "figure") -> str:
     return ""
 
 
-def _tabs(cell_id: str, outputs: dict[str, list[dict]], alt: str = "") -> dict:
+def _tabs(cell_id: str, outputs: dict[str, list[dict]], alt: str = "", caption: str = "") -> dict:
     """One output holding a tab per backend (a panel each, labelled, when scripts are off);
-    ``alt``: what a figure among the outputs shows (the cell's ``mystnb.image.alt``)."""
+    ``alt``: what a figure among the outputs shows (the cell's ``mystnb.image.alt``);
+    ``caption``: its caption (``mystnb.figure.caption``), under the tabs."""
     buttons, panels = [], []
     for index, (backend, outs) in enumerate(outputs.items()):
         tab, panel = f"kuh-{cell_id}-{backend}-tab", f"kuh-{cell_id}-{backend}"
@@ -328,6 +340,8 @@ def _tabs(cell_id: str, outputs: dict[str, list[dict]], alt: str = "") -> dict:
         + "".join(panels)
         + "</div>"
     )
+    if caption:
+        markup += f'<p class="kuh-caption">{html.escape(caption)}</p>'
     plain = "\n".join(
         f"[{BACKEND_NAMES[b]}]\n"
         + "".join(_summary(o)[1] for o in outs if o["output_type"] == "stream")
@@ -370,6 +384,33 @@ TABS_NOTE = (
 )
 
 
+#: Where :func:`pictures_to_files` puts the tabbed figures' pictures in the sources; the build
+#: copies them to the site's ``_images/`` (a notebook page links them as ``../_images/...``).
+TAB_PICTURES = "_tab_pictures"
+_DATA_PICTURE = re.compile(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
+
+
+def pictures_to_files(nb: dict, folder: Path) -> dict:
+    """``nb`` with each picture inside a tab group written to ``folder`` (named by its digest)
+    and linked from there, loaded lazily: a reader's browser fetches the picture of the backend
+    shown, not all three (a picture in a hidden tab is not loaded until its tab is chosen)."""
+    moved = copy.deepcopy(nb)
+
+    def to_file(match: re.Match[str]) -> str:
+        data = base64.b64decode(match.group(1))
+        name = f"kuh-{hashlib.sha256(data).hexdigest()[:32]}.png"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(data)
+        return f'loading="lazy" src="../_images/{name}"'
+
+    for cell in moved["cells"]:
+        for output in cell.get("outputs", []):
+            if "kuh" in output.get("metadata", {}):
+                markup = output["data"]["text/html"]
+                output["data"]["text/html"] = _DATA_PICTURE.sub(to_file, markup)
+    return moved
+
+
 def _markdown_cell(text: str) -> dict:
     return {"cell_type": "markdown", "id": "kuh-tabs-note", "metadata": {}, "source": text}
 
@@ -393,8 +434,10 @@ def merge_backends(nb: dict, others: dict[str, list[list[dict]]]) -> tuple[dict,
             per_backend[backend] = _without_widgets(outputs[index])
         reference = per_backend["tensorflow"]
         if others and any(outputs_differ(reference, outs) for outs in per_backend.values()):
-            alt = cell.get("metadata", {}).get("mystnb", {}).get("image", {}).get("alt", "")
-            cell["outputs"] = [_tabs(cell.get("id", str(index)), per_backend, alt)]
+            shown = cell.get("metadata", {}).get("mystnb", {})
+            alt = shown.get("image", {}).get("alt", "")
+            caption = shown.get("figure", {}).get("caption", "")
+            cell["outputs"] = [_tabs(cell.get("id", str(index)), per_backend, alt, caption)]
             tabbed += 1
         else:
             cell["outputs"] = reference
@@ -476,16 +519,53 @@ def is_folded(cell: dict) -> bool:
     return is_hidden(cell) or bool(cell.get("metadata", {}).get("nbgrader", {}).get("solution"))
 
 
+#: A notebook's facts table (backends, run time, study time, ...): a table with an empty header.
+_FACTS = re.compile(r"^\| \| \|\n\|---\|---\|\n((?:\|.*\|[ \t]*(?:\n|$))+)", re.M)
+#: A notebook's launch links, as :func:`rewrite_links` leaves its badges.
+_LAUNCH_LINKS = re.compile(r"^\[Open In Colab\]\(.*$", re.M)
+#: Where the notebooks offered for download go in the sources (``downloads`` is not a page).
+DOWNLOADS = "downloads"
+
+
+def facts_list(text: str) -> str:
+    """A notebook's facts table (``| | |`` header, then ``| **Term** | value |`` rows) as a
+    definition list in a ``kuh-facts`` container: the same facts, without a table whose
+    header row is empty."""
+
+    def as_list(match: re.Match[str]) -> str:
+        items = []
+        for row in match.group(1).strip().splitlines():
+            cells = [cell.strip() for cell in row.strip().strip("|").split("|")]
+            if len(cells) != 2 or not cells[0]:
+                raise ValueError(f"a facts table row must be | **term** | value |, not: {row}")
+            term = cells[0].removeprefix("**").removesuffix("**")
+            items.append(f"{term}\n: {cells[1]}\n")
+        return "```{container} kuh-facts\n" + "\n".join(items) + "```\n"
+
+    return _FACTS.sub(as_list, text)
+
+
+def with_download_link(text: str, notebook: Path) -> str:
+    """The first cell's launch links with a link to download the notebook after them."""
+    link = f" {{download}}`Download .ipynb <../{DOWNLOADS}/{notebook.name}>`"
+    linked, count = _LAUNCH_LINKS.subn(lambda match: match.group(0) + link, text, count=1)
+    if not count:
+        raise ValueError(f"{notebook.name}: no 'Open In Colab' link in its first cell")
+    return linked
+
+
 def prepare_notebook(nb: dict, path: Path, page_of: dict[Path, str]) -> dict:
     """A notebook ready for its page (outputs already merged): markers out of the code shown,
     collapsed cells and solutions folded, links rewritten, no widget state (the site loads no
-    widget scripts)."""
+    widget scripts); in the first cell, the facts as a list and a download link."""
     prepared = copy.deepcopy(nb)
     prepared["metadata"].pop("widgets", None)
-    for cell in prepared["cells"]:
+    for index, cell in enumerate(prepared["cells"]):
         source = _text(cell["source"])
         if cell["cell_type"] == "markdown":
             cell["source"] = rewrite_links(source, path, page_of)
+            if index == 0:
+                cell["source"] = with_download_link(facts_list(cell["source"]), path)
         elif cell["cell_type"] == "code":
             cell["source"] = _MARKER_LINE.sub("", source).strip("\n")
             tags = cell["metadata"].setdefault("tags", [])
@@ -554,8 +634,10 @@ def prepare(
         }
         nb = json.loads(path.read_text())
         merged, tabs[path.name] = merge_backends(nb, others)
-        page = prepare_notebook(merged, path, page_of)
+        page = prepare_notebook(pictures_to_files(merged, SOURCES / TAB_PICTURES), path, page_of)
         (SOURCES / "notebooks" / path.name).write_text(json.dumps(page, indent=1))
+        (SOURCES / DOWNLOADS).mkdir(exist_ok=True)
+        shutil.copyfile(path, SOURCES / DOWNLOADS / path.name)
     return tabs
 
 
@@ -573,6 +655,9 @@ def build(
         "-c", str(CONFIG), "-d", str(REPO / "build" / "site-doctrees"), str(SOURCES), str(SITE),
     ]  # fmt: skip
     subprocess.run(command, check=True, cwd=REPO)
+    if (SOURCES / TAB_PICTURES).is_dir():
+        shutil.copytree(SOURCES / TAB_PICTURES, SITE / "_images", dirs_exist_ok=True)
+    site_weight.slim(SITE)
     finished = time.monotonic()
     for name, count in tabs.items():
         print(f"{name}: {count} cells show each backend's output")

@@ -20,7 +20,9 @@ author = "the Keras Under the Hood authors"
 copyright = "the Keras Under the Hood authors; text CC BY 4.0, code Apache-2.0"
 
 extensions = ["myst_nb", "sphinx-mathjax-offline"]
-exclude_patterns = ["_build", "**.ipynb_checkpoints"]
+# downloads/ holds the notebooks offered for download, _tab_pictures/ the tabbed figures'
+# pictures (tools/website.py): not pages.
+exclude_patterns = ["_build", "**.ipynb_checkpoints", "downloads", "_tab_pictures"]
 templates_path: list[str] = []
 
 # myst-nb shows the stored outputs and never runs a notebook.
@@ -30,7 +32,9 @@ nb_merge_streams = True
 # (`02_custom_activations.ipynb#What-safe_mode-refuses`) work on the site unchanged.
 myst_heading_anchors = 4
 myst_heading_slug_func = "tools.project.heading_anchor"
-myst_enable_extensions = ["dollarmath", "amsmath"]
+# deflist: each notebook's facts (run time, study time, ...) as a list of terms, not a table
+# with an empty header row (tools/website.py rewrites the notebooks' facts table).
+myst_enable_extensions = ["dollarmath", "amsmath", "deflist"]
 # The pages link to one another as the repository's files do (`../CONTRIBUTING.md`).
 myst_links_external_new_tab = True
 suppress_warnings = ["myst.header"]
@@ -39,12 +43,14 @@ html_theme = "sphinx_book_theme"
 html_title = project
 html_static_path = [str(Path(__file__).parent / "_static")]
 html_css_files = ["backends.css", "site.css"]
-html_js_files = ["backends.js", "navigation.js"]
+html_js_files = ["backends.js", "navigation.js", "search.js"]
 html_copy_source = False
 html_show_sourcelink = False
 html_last_updated_fmt = None
 # The light theme unless the reader chose otherwise (an empty mode logs a console error).
 html_context = {"default_mode": "light"}
+# One search box: the one in the top bar (and Ctrl+K), not a second in the sidebar.
+html_sidebars = {"**": ["navbar-logo.html", "icon-links.html", "sbt-sidebar-nav.html"]}
 html_theme_options = {
     "repository_url": REPOSITORY,
     "repository_branch": "main",
@@ -58,5 +64,8 @@ html_theme_options = {
         "notebook_interface": "jupyterlab",
     },
     "show_toc_level": 2,
+    # Off (the theme's default), so that pages need not load the search index: only the search
+    # page does (tools/site_weight.py takes it off the others).
+    "search_as_you_type": False,
     "navigation_with_keys": False,
 }

@@ -81,6 +81,17 @@ class Visit:
     failed: list[str] = field(default_factory=list)
     blocked: list[str] = field(default_factory=list)
 
+    def load_pictures(self) -> list[str]:
+        """Load every picture a reader sees scrolling through the page (the tabbed figures'
+        pictures are lazy: those in hidden tabs wait for their tab) and return the addresses
+        of those that did not load."""
+        shown = "[...document.images].filter(i => !i.closest('[role=tabpanel][hidden]'))"
+        self.page.evaluate(f"{shown}.forEach(i => i.loading = 'eager')")
+        self.page.wait_for_function(f"{shown}.every(i => i.complete)")
+        return self.page.evaluate(
+            f"{shown}.filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)"
+        )
+
     def problems(self) -> list[str]:
         return (
             [f"console error: {text}" for text in self.console_errors]
