@@ -161,3 +161,23 @@ def test_each_notebook_page_offers_its_notebook_for_download(visit, server):
         response = page.request.get(server + "notebooks/" + href)
         assert response.ok
         assert response.body() == Path(notebook).read_bytes(), f"{href} is not {notebook.name}"
+
+
+@pytest.mark.parametrize("path", [f"notebooks/{path.stem}.html" for path in NOTEBOOKS])
+def test_every_figure_has_a_caption_and_says_what_it_shows(visit, path):
+    page = visit(path).page
+    figures = page.eval_on_selector_all(
+        ".cell_output img",
+        """pictures => pictures.map(i => {
+            const figure = i.closest("figure");
+            const tabs = i.closest(".kuh-backends");
+            const caption = figure ? figure.querySelector("figcaption")
+                : tabs && tabs.nextElementSibling?.matches(".kuh-caption") ? tabs.nextElementSibling
+                : null;
+            return [i.alt, caption ? caption.textContent.trim() : ""];
+        })""",
+    )
+    assert figures, f"{path} has no figure"
+    for alt, caption in figures:
+        assert len(alt.split()) >= 4, f"{path}: a picture's alt text is {alt!r}"
+        assert caption, f"{path}: the picture described as {alt[:60]!r} has no caption"
