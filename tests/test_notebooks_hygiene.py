@@ -23,6 +23,7 @@ from tools.project import (
     REPO,
     REPOSITORY,
     StudyTime,
+    code_lines,
     heading_anchor,
     is_hidden,
     is_navigation_cell,
@@ -619,6 +620,26 @@ def test_study_time_counts_prose_code_and_exercises():
     ]
     assert study_time(nbformat.v4.new_notebook(cells=cells)) == StudyTime(core=30, deep_dive=30)
     assert study_time(nbformat.v4.new_notebook(cells=cells[:1])) == StudyTime(5, 0)  # at least 5
+
+
+def test_code_lines_count_statements_at_100_columns_whatever_the_layout():
+    one_line = "model.compile(optimizer='sgd', loss='mse', metrics=['mae'], jit_compile=False)\n"
+    wrapped = (
+        "model.compile(\n"
+        "    optimizer='sgd',\n"
+        "    loss='mse',\n"
+        "    metrics=['mae'],  # a comment\n"
+        "    # a comment line\n"
+        "    jit_compile=False,\n"
+        ")\n"
+    )
+    assert code_lines(one_line) == code_lines(wrapped) == 1
+    long = "x = [" + ", ".join(str(i) for i in range(60)) + "]\n"  # 235 characters
+    assert code_lines(long) == 3
+    loop = "%%time\nfor i in range(3):\n    print(i)\n\n# done\n!ls\n%pip install x\n"
+    assert code_lines(loop) == 2, "a compound statement's header and body; magics left out"
+    assert code_lines('"""A docstring\nover two lines."""\n') == 1
+    assert code_lines("x = (1,\ny = 2\n") == 2, "untokenizable: its lines as they are"
 
 
 def test_prose_sentences_leave_out_notes_code_and_tables():
