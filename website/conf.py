@@ -23,7 +23,7 @@ extensions = ["myst_nb", "sphinx-mathjax-offline"]
 # downloads/ holds the notebooks offered for download, _tab_pictures/ the tabbed figures'
 # pictures (tools/website.py): not pages.
 exclude_patterns = ["_build", "**.ipynb_checkpoints", "downloads", "_tab_pictures"]
-templates_path: list[str] = []
+templates_path = [str(Path(__file__).parent / "_templates")]
 
 # myst-nb shows the stored outputs and never runs a notebook.
 nb_execution_mode = "off"
@@ -49,8 +49,9 @@ html_show_sourcelink = False
 html_last_updated_fmt = None
 # The light theme unless the reader chose otherwise (an empty mode logs a console error).
 html_context = {"default_mode": "light"}
-# One search box: the one in the top bar (and Ctrl+K), not a second in the sidebar.
-html_sidebars = {"**": ["navbar-logo.html", "icon-links.html", "sbt-sidebar-nav.html"]}
+# One search box: the one in the top bar (and Ctrl+K), not a second in the sidebar. The site's
+# title is the theme's, in a landmark (_templates/sidebar-logo.html).
+html_sidebars = {"**": ["sidebar-logo.html", "icon-links.html", "sbt-sidebar-nav.html"]}
 html_theme_options = {
     "repository_url": REPOSITORY,
     "repository_branch": "main",

@@ -24,8 +24,9 @@ DESKTOP = {"width": 1366, "height": 900}
 MAX_PAGE_BYTES = 1_500_000
 #: Input code blocks that may scroll sideways at 1366 px, over all notebook pages.
 MAX_SCROLLING_CODE = 5
-#: axe-core's impacts that fail a page.
-FAILING = {"serious", "critical"}
+#: axe-core's impacts that fail a page: all of them (the issue asked for no serious or critical
+#: violation; the pages have none of any impact, and a new one should be looked at).
+FAILING = {"minor", "moderate", "serious", "critical"}
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +59,7 @@ def photograph(page, path: str, width: int, mode: str) -> None:
 
 @pytest.mark.parametrize("mode", ["light", "dark"])
 @pytest.mark.parametrize("path", PAGES)
-def test_no_serious_accessibility_problem_in_either_mode(browser, server, axe_source, path, mode):
+def test_no_accessibility_problem_in_either_mode(browser, server, axe_source, path, mode):
     context, page, _ = opened(browser, server, path, DESKTOP, mode)
     try:
         photograph(page, path, DESKTOP["width"], mode)
