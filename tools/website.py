@@ -604,6 +604,7 @@ def prepare(
     if SOURCES.exists():
         shutil.rmtree(SOURCES)
     (SOURCES / "notebooks").mkdir(parents=True)
+    (SOURCES / DOWNLOADS).mkdir()
     page_of = {REPO / "README.md": "index.md"}
     page_of |= {REPO / name: page for name, page in PAGES.items()}
     page_of |= {path: f"notebooks/{path.name}" for path in NOTEBOOKS}
@@ -636,7 +637,6 @@ def prepare(
         merged, tabs[path.name] = merge_backends(nb, others)
         page = prepare_notebook(pictures_to_files(merged, SOURCES / TAB_PICTURES), path, page_of)
         (SOURCES / "notebooks" / path.name).write_text(json.dumps(page, indent=1))
-        (SOURCES / DOWNLOADS).mkdir(exist_ok=True)
         shutil.copyfile(path, SOURCES / DOWNLOADS / path.name)
     return tabs
 

@@ -72,6 +72,18 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
+def load_pictures(page: Page) -> list[str]:
+    """Load every picture a reader sees scrolling through ``page`` (the tabbed figures'
+    pictures are lazy: those in hidden tabs wait for their tab) and return the addresses of
+    those that did not load."""
+    shown = "[...document.images].filter(i => !i.closest('[role=tabpanel][hidden]'))"
+    page.evaluate(f"{shown}.forEach(i => i.loading = 'eager')")
+    page.wait_for_function(f"{shown}.every(i => i.complete)")
+    return page.evaluate(
+        f"{shown}.filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)"
+    )
+
+
 @dataclass
 class Visit:
     """A page opened from the site, and what went wrong while it loaded."""
@@ -82,15 +94,8 @@ class Visit:
     blocked: list[str] = field(default_factory=list)
 
     def load_pictures(self) -> list[str]:
-        """Load every picture a reader sees scrolling through the page (the tabbed figures'
-        pictures are lazy: those in hidden tabs wait for their tab) and return the addresses
-        of those that did not load."""
-        shown = "[...document.images].filter(i => !i.closest('[role=tabpanel][hidden]'))"
-        self.page.evaluate(f"{shown}.forEach(i => i.loading = 'eager')")
-        self.page.wait_for_function(f"{shown}.every(i => i.complete)")
-        return self.page.evaluate(
-            f"{shown}.filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)"
-        )
+        """:func:`load_pictures` of this page."""
+        return load_pictures(self.page)
 
     def problems(self) -> list[str]:
         return (

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.site.conftest import load_pictures
 from tests.site.test_site import PAGES, PHONE
 from tools.project import NOTEBOOKS, REPO
 
@@ -89,11 +90,8 @@ def test_no_page_weighs_more_than_1_5_mb(browser, server, path):
         # Pictures further down load too: the budget counts the whole page as a reader scrolls
         # through it with one backend chosen (the other backends' tabbed pictures wait for
         # their tab: they are lazy, in hidden panels).
-        shown = "[...document.images].filter(i => !i.closest('[role=tabpanel][hidden]'))"
-        page.evaluate(f"{shown}.forEach(i => i.loading = 'eager')")
-        page.wait_for_function(f"{shown}.every(i => i.complete)")
+        assert not load_pictures(page)
         page.wait_for_load_state("networkidle")
-        assert page.evaluate(f"{shown}.every(i => i.naturalWidth > 0)")
         total = sum(sizes)
         assert total <= MAX_PAGE_BYTES, f"{path} loads {total:,} bytes in {len(sizes)} requests"
         assert not page.locator("script[src*=fontawesome], script[src*=mathjax]").count(), (
