@@ -56,11 +56,16 @@ def used_icons(site: Path) -> set[str]:
     return names
 
 
+def _rule_names(selectors: str) -> set[str]:
+    """``.fa-bars,.fa-navicon`` -> ``{"fa-bars", "fa-navicon"}``."""
+    return {selector.removeprefix(".") for selector in selectors.split(",")}
+
+
 def icon_characters(css: str, names: set[str]) -> set[int]:
     """The code points of the icons ``names`` in a Font Awesome style sheet."""
     points = set()
     for selectors, value in _ICON_RULE.findall(css):
-        if names & {selector.removeprefix(".") for selector in selectors.split(",")}:
+        if names & _rule_names(selectors):
             points |= {int(digits, 16) for digits in _ESCAPE.findall(value)}
     return points
 
@@ -72,8 +77,7 @@ def css_icon_characters(site: Path) -> set[int]:
 
 def _trim_rules(css: str, names: set[str]) -> str:
     def keep(match: re.Match[str]) -> str:
-        selectors = {selector.removeprefix(".") for selector in match.group(1).split(",")}
-        return match.group(0) if names & selectors else ""
+        return match.group(0) if names & _rule_names(match.group(1)) else ""
 
     return _ICON_RULE.sub(keep, css)
 
