@@ -18,6 +18,7 @@ checks typical wrong answers and asserts that they are refused:
     helpers.checks.nb05_stateful_layers         notebooks/05_stateful_layers.ipynb
     helpers.checks.nb06_backend_agnostic        notebooks/06_backend_agnostic.ipynb
     helpers.checks.nb07_scaling_out             notebooks/07_scaling_out.ipynb
+    helpers.checks.nb08_export_and_interop      notebooks/08_export_and_interop.ipynb
 
 Every check is re-exported here, so notebooks call ``helpers.checks.check_*``. Importing this
 package does not import Keras: the checks import it when they run.
@@ -70,6 +71,11 @@ from helpers.checks.nb07_scaling_out import (
     check_pad_to_multiple,
     check_wide_layout,
 )
+from helpers.checks.nb08_export_and_interop import (
+    check_jitter,
+    check_momentum_step,
+    check_rms_normalize,
+)
 
 __all__ = [
     "ExerciseFailed",
@@ -79,10 +85,12 @@ __all__ = [
     "check_clipped_binary_crossentropy",
     "check_dense_parameter_count",
     "check_fraction_within",
+    "check_jitter",
     "check_kernel_gradient_norms",
     "check_linear_warmup",
     "check_log_sum_exp",
     "check_mish",
+    "check_momentum_step",
     "check_moving_average",
     "check_noisy_copy",
     "check_pad_to_multiple",
@@ -90,6 +98,7 @@ __all__ = [
     "check_predicted_update",
     "check_relu_or_negate",
     "check_resetting_sum",
+    "check_rms_normalize",
     "check_scale_gradient",
     "check_scaled_tanh",
     "check_shape_logger",
