@@ -90,11 +90,13 @@ def check_jitter(jitter_class: object) -> None:
     every call, the generator's state moving on), also when traced symbolically; every other
     call (no ``training`` argument, ``training=False``, ``predict``: what exported models
     compute) returns the inputs unchanged, the model's output then equal to its Dense layers'.
-    The noise has mean 0 and standard deviation ``stddev`` (measured on 20,000 values), and
-    ``get_config()`` keeps ``stddev``, so ``from_config`` rebuilds the same layer. NumPy's
-    random functions are refused: on TensorFlow and JAX they cannot draw for a symbolic batch;
-    on PyTorch, whose calls are eager, a training call must leave NumPy's global random state
-    alone, and on every backend it must move the layer's own random state.
+    The noise has mean 0 and standard deviation ``stddev`` (measured on 20,000 values).
+    NumPy's random functions are refused: on TensorFlow and JAX they cannot draw for a
+    symbolic batch; on PyTorch, whose calls are eager, a training call must leave NumPy's
+    global random state alone, and on every backend it must move the layer's own random state.
+    The notebook gives ``get_config``, and the check never calls it: on JAX and PyTorch a
+    layer's ``get_config`` loads TensorFlow where it is installed (Keras 3.15.1), which would
+    take the kernel over 1 GB.
     """
     import keras
 
@@ -199,27 +201,6 @@ def check_jitter(jitter_class: object) -> None:
             "keras.random.normal(shape, stddev=self.stddev, seed=...) to the inputs."
         )
     cases.passed("the noise's standard deviation")
-
-    config = _construct(name, layer_class, {"stddev": stddev}).get_config()
-    if config.get("stddev") != stddev:
-        raise ExerciseFailed(
-            f"{name}: get_config() must include stddev, so that a saved model rebuilds the "
-            f"layer: return {{**super().get_config(), 'stddev': self.stddev}}. "
-            f"Jitter(stddev={stddev}).get_config() returned {config!r}"
-        )
-    rebuilt = _run(
-        name,
-        "Jitter.from_config(layer.get_config())",
-        lambda: layer_class.from_config(config),
-    )
-    rebuilt_noise = _measure_noise(name, rebuilt, level)
-    if abs(float(rebuilt_noise.std()) - stddev) > 0.05 * stddev:
-        raise ExerciseFailed(
-            f"{name}: the layer rebuilt from get_config() adds noise of standard deviation "
-            f"{float(rebuilt_noise.std()):.3f}, not {stddev}: set self.stddev from the stddev "
-            "argument in __init__."
-        )
-    cases.passed("get_config keeps stddev")
     cases.report()
 
 
